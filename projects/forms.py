@@ -1,0 +1,38 @@
+from django import forms
+
+from .models import Action, Objective, Organisation, WorkingGroup
+
+
+class FicheForm(forms.ModelForm):
+    """The fiche action as the coordinator and the working group write it."""
+
+    class Meta:
+        model = Action
+        fields = list(Action.FICHE_FIELDS)
+        localized_fields = ["own_funds"]  # "1 500,50" as French users type it
+        widgets = {
+            "planned_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "planned_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "context": forms.Textarea(attrs={"rows": 4}),
+            "target_public": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "context": "Ne saisissez jamais de données nominatives de patients ou d'usagers : "
+            "Coordo n'est pas un hébergement de données de santé (HDS).",
+        }
+
+    def __init__(self, *args, programme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.programme = programme
+        self.fields["objective"].queryset = Objective.objects.filter(
+            axis__programme=programme
+        ).select_related("axis")
+        self.fields["working_group"].queryset = WorkingGroup.objects.filter(programme=programme)
+        self.fields["lead_organisation"].queryset = Organisation.objects.all()
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("planned_start"), cleaned.get("planned_end")
+        if start and end and end < start:
+            self.add_error("planned_end", "La fin prévue doit suivre le début prévu.")
+        return cleaned

@@ -1,0 +1,694 @@
+"""Programmes (CLS / CLSM), their structure, their partners, memberships and actions.
+
+The action ("fiche action") lifecycle lives here as a protected FSM: its rules about one action
+(who may run a transition, what must be true) are model methods. Applying a transition —
+locking, checking, saving and auditing — is the job of ``workflows.services``; nothing else
+changes a state.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from viewflow.fsm import FSMField, State
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", "Coordonnateur·rice"
+    WG_MEMBER = "wg_member", "Membre d'un groupe de travail"
+    ACTION_LEAD = "action_lead", "Porteur de l'action"
+    COPIL = "copil", "Comité de pilotage (COPIL)"
+    COTECH = "cotech", "Comité technique (COTECH)"
+    FUNDER = "funder", "Signataire / financeur"
+    ARS_REFERENT = "ars_referent", "Référent ARS"
+
+
+class OrganisationKind(models.TextChoices):
+    ARS = "ars", "ARS"
+    COMMUNE = "commune", "Commune"
+    EPCI = "epci", "EPCI / intercommunalité"
+    DEPARTEMENT = "departement", "Département"
+    PREFECTURE = "prefecture", "Préfecture"
+    CPAM = "cpam", "CPAM"
+    CAF = "caf", "CAF"
+    HOSPITAL = "hospital", "Hôpital / EPSM"
+    ASSOCIATION = "association", "Association"
+    SOCIAL_LANDLORD = "social_landlord", "Bailleur social"
+    CPTS = "cpts", "CPTS"
+    CCAS = "ccas", "CCAS"
+    OTHER = "other", "Autre"
+
+
+class Organisation(models.Model):
+    name = models.CharField("nom", max_length=200, unique=True)
+    kind = models.CharField("type", max_length=30, choices=OrganisationKind.choices)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "organisation partenaire"
+        verbose_name_plural = "organisations partenaires"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Programme(models.Model):
+    class Kind(models.TextChoices):
+        CLS = "CLS", "Contrat local de santé (CLS)"
+        CLSM = "CLSM", "Conseil local de santé mentale (CLSM)"
+
+    class Status(models.TextChoices):
+        DRAFTING = "drafting", "En rédaction"
+        AWAITING_SIGNATURES = "awaiting_signatures", "En attente de signatures"
+        IN_FORCE = "in_force", "En vigueur"
+        FINAL_EVALUATION = "final_evaluation", "Évaluation finale"
+        ENDED = "ended", "Terminé"
+
+    kind = models.CharField("dispositif", max_length=4, choices=Kind.choices)
+    name = models.CharField("nom", max_length=200, unique=True)
+    territory = models.CharField("territoire", max_length=200)
+    communes = models.TextField("communes", blank=True)
+    epci = models.CharField("EPCI", max_length=200, blank=True)
+    priority_neighbourhoods = models.TextField("quartiers prioritaires (QPV)", blank=True)
+    start_date = models.DateField("début")
+    end_date = models.DateField("fin")
+    status = FSMField(
+        "statut", max_length=30, choices=Status.choices, default=Status.DRAFTING, protected=True
+    )
+    signatories = models.ManyToManyField(
+        Organisation, blank=True, related_name="signed_programmes", verbose_name="signataires"
+    )
+    task_due_days = models.PositiveIntegerField(
+        "délai de traitement des tâches (jours)", default=30
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "dispositif"
+        verbose_name_plural = "dispositifs"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="programme_period_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "La fin doit suivre le début."})
+
+    # Lifecycle: the coordinator prepares, the COPIL (governance) decides.
+    @status.transition(
+        source=Status.DRAFTING,
+        target=Status.AWAITING_SIGNATURES,
+        label="Envoyer en signature",
+        custom={"roles": {Role.COORDINATOR}},
+    )
+    def send_for_signature(self) -> None:
+        pass
+
+    @status.transition(
+        source=Status.AWAITING_SIGNATURES,
+        target=Status.IN_FORCE,
+        label="Constater l'entrée en vigueur",
+        custom={"roles": {Role.COPIL}},
+    )
+    def enter_into_force(self) -> None:
+        pass
+
+    @status.transition(
+        source=Status.IN_FORCE,
+        target=Status.FINAL_EVALUATION,
+        label="Ouvrir l'évaluation finale",
+        custom={"roles": {Role.COORDINATOR}},
+    )
+    def start_final_evaluation(self) -> None:
+        pass
+
+    @status.transition(
+        source=Status.FINAL_EVALUATION,
+        target=Status.ENDED,
+        label="Clore le dispositif",
+        custom={"roles": {Role.COPIL}},
+    )
+    def end(self) -> None:
+        pass
+
+    TRANSITIONS = ("send_for_signature", "enter_into_force", "start_final_evaluation", "end")
+
+
+class Axis(models.Model):
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="axes", verbose_name="dispositif"
+    )
+    number = models.PositiveSmallIntegerField("numéro")
+    title = models.CharField("intitulé", max_length=300)
+
+    class Meta:
+        ordering = ["programme", "number"]
+        verbose_name = "axe stratégique"
+        verbose_name_plural = "axes stratégiques"
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "number"], name="axis_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Axe {self.number} — {self.title}"
+
+
+class Objective(models.Model):
+    class Level(models.TextChoices):
+        GENERAL = "general", "Général"
+        SPECIFIC = "specific", "Spécifique"
+        OPERATIONAL = "operational", "Opérationnel"
+
+    axis = models.ForeignKey(
+        Axis, on_delete=models.CASCADE, related_name="objectives", verbose_name="axe"
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="objectif parent",
+    )
+    level = models.CharField("niveau", max_length=12, choices=Level.choices)
+    title = models.CharField("intitulé", max_length=300)
+
+    class Meta:
+        ordering = ["axis", "id"]
+        verbose_name = "objectif"
+        verbose_name_plural = "objectifs"
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.parent_id and self.parent.axis_id != self.axis_id:
+            raise ValidationError({"parent": "L'objectif parent doit appartenir au même axe."})
+
+
+class WorkingGroup(models.Model):
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.CASCADE,
+        related_name="working_groups",
+        verbose_name="dispositif",
+    )
+    name = models.CharField("nom", max_length=200)
+    description = models.TextField("description", blank=True)
+
+    class Meta:
+        ordering = ["programme", "name"]
+        verbose_name = "groupe de travail"
+        verbose_name_plural = "groupes de travail"
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "name"], name="working_group_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self) -> MembershipQuerySet:
+        return self.filter(is_active=True)
+
+
+class Membership(models.Model):
+    """User × programme × role: the single source of every permission in Coordo."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name="utilisateur",
+    )
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="memberships", verbose_name="dispositif"
+    )
+    role = models.CharField("rôle", max_length=20, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name="organisation",
+        help_text="Obligatoire pour les financeurs et les porteurs d'action.",
+    )
+    working_group = models.ForeignKey(
+        WorkingGroup,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name="groupe de travail",
+        help_text="Obligatoire pour les membres d'un groupe de travail.",
+    )
+    is_active = models.BooleanField("active", default=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "appartenance"
+        verbose_name_plural = "appartenances"
+        indexes = [models.Index(fields=["user", "programme", "role"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role__in=[Role.FUNDER, Role.ACTION_LEAD])
+                | Q(organisation__isnull=False),
+                name="membership_organisation_required",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.WG_MEMBER) | Q(working_group__isnull=False),
+                name="membership_working_group_required",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        extra = self.organisation or self.working_group
+        suffix = f" ({extra})" if extra else ""
+        return f"{self.user} — {self.get_role_display()}{suffix} — {self.programme}"
+
+    def clean(self) -> None:
+        if self.role in (Role.FUNDER, Role.ACTION_LEAD) and not self.organisation_id:
+            raise ValidationError({"organisation": "Précisez l'organisation pour ce rôle."})
+        if self.role == Role.WG_MEMBER and not self.working_group_id:
+            raise ValidationError({"working_group": "Précisez le groupe de travail."})
+        if (
+            self.working_group_id
+            and self.programme_id
+            and self.working_group.programme_id != self.programme_id
+        ):
+            raise ValidationError(
+                {"working_group": "Le groupe de travail doit appartenir au même dispositif."}
+            )
+
+
+class ParticipationLevel(models.TextChoices):
+    INFORMATION = "information", "Information"
+    CONSULTATION = "consultation", "Consultation"
+    CONCERTATION = "concertation", "Concertation"
+    CO_CONSTRUCTION = "co_construction", "Co-construction"
+
+
+class ActionState(models.TextChoices):
+    DRAFT = "draft", "Brouillon"
+    CO_CONSTRUCTION = "co_construction", "En co-construction"
+    COPIL_REVIEW = "copil_review", "Soumise au COPIL"
+    VALIDATED = "validated", "Validée"
+    REJECTED = "rejected", "Rejetée"
+    FUNDING = "funding", "En recherche de financement"
+    IMPLEMENTATION = "implementation", "En mise en œuvre"
+    EVALUATION = "evaluation", "En évaluation"
+    CLOSED = "closed", "Clôturée"
+    ABANDONED = "abandoned", "Abandonnée"
+
+
+ACTIVE_STATES = (
+    ActionState.DRAFT,
+    ActionState.CO_CONSTRUCTION,
+    ActionState.COPIL_REVIEW,
+    ActionState.VALIDATED,
+    ActionState.FUNDING,
+    ActionState.IMPLEMENTATION,
+    ActionState.EVALUATION,
+)
+# The fiche can be edited while it is being prepared; afterwards only through a transition back.
+EDITABLE_STATES = (ActionState.DRAFT, ActionState.CO_CONSTRUCTION)
+
+
+def _money(**kwargs) -> models.DecimalField:
+    return models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+        **kwargs,
+    )
+
+
+class Action(models.Model):
+    """A fiche action and its lifecycle (see DESIGN.md, "Action lifecycle")."""
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="actions", verbose_name="dispositif"
+    )
+    objective = models.ForeignKey(
+        Objective,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="actions",
+        verbose_name="objectif",
+    )
+    title = models.CharField("intitulé", max_length=300)
+    context = models.TextField("contexte et besoins", blank=True)
+    target_public = models.TextField("public visé", blank=True)
+    territory = models.CharField("territoire", max_length=300, blank=True)
+    lead_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_actions",
+        verbose_name="porteur",
+    )
+    partners = models.ManyToManyField(
+        Organisation, blank=True, related_name="partner_actions", verbose_name="partenaires"
+    )
+    working_group = models.ForeignKey(
+        WorkingGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="actions",
+        verbose_name="groupe de travail",
+    )
+    participation_level = models.CharField(
+        "niveau de participation",
+        max_length=20,
+        choices=ParticipationLevel.choices,
+        default=ParticipationLevel.CONSULTATION,
+    )
+    planned_start = models.DateField("début prévu", null=True, blank=True)
+    planned_end = models.DateField("fin prévue", null=True, blank=True)
+    own_funds = _money(verbose_name="fonds propres déclarés", default=Decimal("0"))
+    state = FSMField(
+        "état",
+        max_length=20,
+        choices=ActionState.choices,
+        default=ActionState.DRAFT,
+        protected=True,
+        db_index=True,
+    )
+    # Who submitted the current version to the COPIL: that person may not approve it.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="soumise par",
+    )
+    funding_waiver = models.TextField(
+        "dérogation du COPIL (mise en œuvre sans financement complet)", blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="créée par",
+    )
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
+
+    # Fields of the fiche that co-construction edits and the audit trail follows.
+    FICHE_FIELDS = (
+        "objective",
+        "title",
+        "context",
+        "target_public",
+        "territory",
+        "lead_organisation",
+        "working_group",
+        "participation_level",
+        "planned_start",
+        "planned_end",
+        "own_funds",
+    )
+
+    class Meta:
+        ordering = ["programme", "id"]
+        verbose_name = "fiche action"
+        verbose_name_plural = "fiches actions"
+        indexes = [models.Index(fields=["programme", "state"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(own_funds__gte=0), name="action_own_funds_positive"),
+            models.CheckConstraint(
+                condition=Q(planned_start__isnull=True)
+                | Q(planned_end__isnull=True)
+                | Q(planned_end__gte=models.F("planned_start")),
+                name="action_dates_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        errors = {}
+        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+            errors["planned_end"] = "La fin prévue doit suivre le début prévu."
+        if self.objective_id and self.objective.axis.programme_id != self.programme_id:
+            errors["objective"] = "L'objectif doit appartenir au dispositif de l'action."
+        if self.working_group_id and self.working_group.programme_id != self.programme_id:
+            errors["working_group"] = "Le groupe de travail doit appartenir au dispositif."
+        if errors:
+            raise ValidationError(errors)
+
+    # --- rules about this action (guards) ------------------------------------------------
+
+    def has_group_or_lead(self) -> State.CONDITION:
+        ok = bool(self.working_group_id or self.lead_organisation_id)
+        return State.CONDITION(ok, "Désignez un groupe de travail ou un porteur.")
+
+    def missing_for_copil(self) -> list[str]:
+        """What the fiche still lacks before it can go to the COPIL (empty: complete)."""
+        missing = []
+        if not self.objective_id:
+            missing.append("l'objectif")
+        if not self.target_public.strip():
+            missing.append("le public visé")
+        if not self.lead_organisation_id:
+            missing.append("le porteur")
+        if not (self.planned_start and self.planned_end):
+            missing.append("les dates prévues")
+        if not self.budget_lines.filter(planned__gt=0).exists():
+            missing.append("un budget prévisionnel")
+        if not self.indicators.exists():
+            missing.append("au moins un indicateur")
+        return missing
+
+    def is_complete(self) -> State.CONDITION:
+        missing = self.missing_for_copil()
+        return State.CONDITION(not missing, "La fiche est incomplète : " + ", ".join(missing) + ".")
+
+    def has_funding_request(self) -> State.CONDITION:
+        return State.CONDITION(
+            self.funding_requests.exists(), "Ajoutez au moins une demande de financement."
+        )
+
+    def planned_budget(self) -> Decimal:
+        total = self.budget_lines.aggregate(total=models.Sum("planned"))["total"]
+        return total or Decimal("0")
+
+    def granted_total(self) -> Decimal:
+        total = self.funding_requests.filter(
+            state__in=self.funding_requests.model.GRANTED_STATES
+        ).aggregate(total=models.Sum("granted_amount"))["total"]
+        return total or Decimal("0")
+
+    def funding_covers_plan(self) -> bool:
+        return self.granted_total() + self.own_funds >= self.planned_budget()
+
+    def can_start_implementation(self) -> State.CONDITION:
+        if self.funding_waiver.strip():
+            return State.CONDITION(True)
+        undecided = self.funding_requests.filter(
+            state__in=self.funding_requests.model.UNDECIDED_STATES
+        ).count()
+        if undecided:
+            return State.CONDITION(
+                False, f"{undecided} demande(s) de financement attendent encore une décision."
+            )
+        if not self.funding_covers_plan():
+            return State.CONDITION(
+                False,
+                f"Les financements accordés ({self.granted_total()} €) et les fonds propres "
+                f"({self.own_funds} €) ne couvrent pas le budget prévu "
+                f"({self.planned_budget()} €), "
+                "et aucune dérogation du COPIL n'est enregistrée.",
+            )
+        return State.CONDITION(True)
+
+    def funding_refused(self) -> State.CONDITION:
+        refused = self.funding_requests.filter(
+            state=self.funding_requests.model.State.REFUSED
+        ).exists()
+        ok = refused and not self.funding_covers_plan()
+        return State.CONDITION(
+            ok,
+            "Le retour en co-construction suppose un financement refusé qui laisse le budget "
+            "non couvert.",
+        )
+
+    def evaluation_complete(self) -> State.CONDITION:
+        if not hasattr(self, "evaluation_report"):
+            return State.CONDITION(False, "Le rapport d'évaluation manque.")
+        unmeasured = self.indicators.filter(measurements__isnull=True).count()
+        return State.CONDITION(
+            unmeasured == 0, f"{unmeasured} indicateur(s) n'ont encore aucune mesure."
+        )
+
+    # --- lifecycle -------------------------------------------------------------------------
+    # ``custom["roles"]``: the roles of the action's programme that may run the transition;
+    # ``custom["reason_required"]``: a comment is mandatory.
+
+    @state.transition(
+        source=ActionState.DRAFT,
+        target=ActionState.CO_CONSTRUCTION,
+        label="Lancer la co-construction",
+        conditions=[has_group_or_lead],
+        custom={"roles": {Role.COORDINATOR}},
+    )
+    def start_co_construction(self) -> None:
+        pass
+
+    @state.transition(
+        source=ActionState.CO_CONSTRUCTION,
+        target=ActionState.COPIL_REVIEW,
+        label="Soumettre au COPIL",
+        conditions=[is_complete],
+        custom={"roles": {Role.COORDINATOR}},
+    )
+    def submit_to_copil(self, *, by) -> None:
+        self.submitted_by = by
+
+    @state.transition(
+        source=ActionState.COPIL_REVIEW,
+        target=ActionState.VALIDATED,
+        label="Valider",
+        custom={"roles": {Role.COPIL}, "preparer_excluded": True},
+    )
+    def approve(self) -> None:
+        pass
+
+    @state.transition(
+        source=ActionState.COPIL_REVIEW,
+        target=ActionState.CO_CONSTRUCTION,
+        label="Demander des modifications",
+        custom={"roles": {Role.COPIL}, "reason_required": True},
+    )
+    def request_changes(self) -> None:
+        self.submitted_by = None
+
+    @state.transition(
+        source=ActionState.COPIL_REVIEW,
+        target=ActionState.REJECTED,
+        label="Rejeter",
+        custom={"roles": {Role.COPIL}, "reason_required": True},
+    )
+    def reject(self) -> None:
+        pass
+
+    @state.transition(
+        source=ActionState.VALIDATED,
+        target=ActionState.FUNDING,
+        label="Ouvrir les financements",
+        conditions=[has_funding_request],
+        custom={"roles": {Role.COORDINATOR}},
+    )
+    def open_funding(self) -> None:
+        pass
+
+    @state.transition(
+        source=[ActionState.VALIDATED, ActionState.FUNDING],
+        target=ActionState.IMPLEMENTATION,
+        label="Démarrer la mise en œuvre",
+        conditions=[can_start_implementation],
+        custom={"roles": {Role.COORDINATOR}},
+    )
+    def start_implementation(self) -> None:
+        pass
+
+    @state.transition(
+        source=ActionState.FUNDING,
+        target=ActionState.CO_CONSTRUCTION,
+        label="Retravailler la fiche",
+        conditions=[funding_refused],
+        custom={"roles": {Role.COORDINATOR}},
+    )
+    def rework(self) -> None:
+        self.submitted_by = None
+
+    @state.transition(
+        source=ActionState.IMPLEMENTATION,
+        target=ActionState.EVALUATION,
+        label="Terminer la mise en œuvre",
+        custom={"roles": {Role.COORDINATOR, Role.ACTION_LEAD}},
+    )
+    def finish_implementation(self) -> None:
+        pass
+
+    @state.transition(
+        source=ActionState.EVALUATION,
+        target=ActionState.CLOSED,
+        label="Clôturer",
+        conditions=[evaluation_complete],
+        custom={"roles": {Role.COPIL}},
+    )
+    def close(self) -> None:
+        pass
+
+    @state.transition(
+        source=list(ACTIVE_STATES),
+        target=ActionState.ABANDONED,
+        label="Abandonner",
+        custom={"roles": {Role.COPIL}, "reason_required": True},
+    )
+    def abandon(self) -> None:
+        pass
+
+    TRANSITIONS = (
+        "start_co_construction",
+        "submit_to_copil",
+        "approve",
+        "request_changes",
+        "reject",
+        "open_funding",
+        "start_implementation",
+        "rework",
+        "finish_implementation",
+        "close",
+        "abandon",
+    )
+
+    def fiche_values(self) -> dict[str, object]:
+        """The fiche's own fields as stored (foreign keys by id)."""
+        return {
+            name: getattr(self, self._meta.get_field(name).attname) for name in self.FICHE_FIELDS
+        }
+
+
+class ActionSnapshot(models.Model):
+    """The fiche as it was when submitted to the COPIL (frozen: never edited)."""
+
+    action = models.ForeignKey(
+        Action, on_delete=models.PROTECT, related_name="snapshots", verbose_name="fiche action"
+    )
+    version = models.PositiveIntegerField("version")
+    submitted_at = models.DateTimeField("soumise le")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="par"
+    )
+    data = models.JSONField("contenu de la fiche")
+
+    class Meta:
+        ordering = ["action", "version"]
+        verbose_name = "version soumise au COPIL"
+        verbose_name_plural = "versions soumises au COPIL"
+        constraints = [
+            models.UniqueConstraint(fields=["action", "version"], name="snapshot_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} — v{self.version}"

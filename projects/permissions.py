@@ -1,0 +1,122 @@
+"""Permissions, all derived from active memberships (object-level, per programme).
+
+Some roles only count for a given object: a funder for the requests addressed to *its*
+organisation, an action lead for the actions its organisation leads, a working-group member
+for the actions of *its* group. Objects say which scope applies through ``role_scopes()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import Action, Membership, Programme, Role
+
+# For each scoped role, the membership column that must match the object's scope.
+SCOPED_ROLES = {
+    Role.FUNDER: "organisation_id",
+    Role.ACTION_LEAD: "organisation_id",
+    Role.WG_MEMBER: "working_group_id",
+}
+
+
+def action_scopes(action: Action) -> dict[str, int | None]:
+    return {
+        Role.ACTION_LEAD: action.lead_organisation_id,
+        Role.WG_MEMBER: action.working_group_id,
+    }
+
+
+def holds_role(
+    user,
+    *,
+    programme_id: int,
+    roles: Iterable[str],
+    scopes: dict[str, int | None] | None = None,
+) -> bool:
+    """Whether ``user`` holds one of ``roles`` in the programme, within the object's scope."""
+    if not user or not user.is_authenticated:
+        return False
+    scopes = scopes or {}
+    condition = Q()
+    for role in roles:
+        if role in SCOPED_ROLES:
+            scope = scopes.get(role)
+            if scope is None:
+                continue
+            condition |= Q(role=role, **{SCOPED_ROLES[role]: scope})
+        else:
+            condition |= Q(role=role)
+    if not condition:
+        return False
+    return (
+        Membership.objects.active().filter(condition, user=user, programme_id=programme_id).exists()
+    )
+
+
+def roles_for(user, *, programme_id: int, scopes: dict[str, int | None]) -> set[str]:
+    """The roles the user holds in the programme that apply to an object with these scopes
+    (one query; for pages that must show every decision open to the user)."""
+    if not user.is_authenticated:
+        return set()
+    held = set()
+    for role, organisation_id, working_group_id in (
+        Membership.objects.active()
+        .filter(user=user, programme_id=programme_id)
+        .values_list("role", "organisation_id", "working_group_id")
+    ):
+        column = SCOPED_ROLES.get(role)
+        scope_value = {"organisation_id": organisation_id, "working_group_id": working_group_id}
+        if column is None or (scopes.get(role) is not None and scopes[role] == scope_value[column]):
+            held.add(role)
+    return held
+
+
+def roles_in(user, programme_id: int) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    return set(
+        Membership.objects.active()
+        .filter(user=user, programme_id=programme_id)
+        .values_list("role", flat=True)
+    )
+
+
+def visible_programme_ids(user) -> QuerySet:
+    return (
+        Membership.objects.active().filter(user=user).values("programme_id")
+        if user.is_authenticated
+        else Membership.objects.none().values("programme_id")
+    )
+
+
+def visible_programmes(user) -> QuerySet[Programme]:
+    return Programme.objects.filter(pk__in=visible_programme_ids(user))
+
+
+def visible_actions(user) -> QuerySet[Action]:
+    return Action.objects.filter(programme_id__in=visible_programme_ids(user))
+
+
+def get_visible_action(user, pk: int) -> Action:
+    """The action if the user is a member of its programme; otherwise 404 (not 403): people
+    outside a programme must not learn that its actions exist."""
+    try:
+        return (
+            visible_actions(user)
+            .select_related(
+                "programme", "objective", "lead_organisation", "working_group", "submitted_by"
+            )
+            .get(pk=pk)
+        )
+    except Action.DoesNotExist as exc:
+        raise Http404("Aucune fiche action accessible à ce numéro.") from exc
+
+
+def get_visible_programme(user, pk: int) -> Programme:
+    try:
+        return visible_programmes(user).get(pk=pk)
+    except Programme.DoesNotExist as exc:
+        raise Http404("Aucun dispositif accessible à ce numéro.") from exc

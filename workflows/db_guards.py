@@ -1,0 +1,60 @@
+"""Database triggers that make the audit table append-only, on SQLite and PostgreSQL.
+
+Installed by a migration. Tests that must tamper with the trail (to prove verification catches
+it), or flush committed data, remove them for a moment and put them back.
+"""
+
+from __future__ import annotations
+
+TABLE = "workflows_auditevent"
+MESSAGE = "Le journal d'audit est en ajout seul : modification et suppression refusées."
+
+_SQLITE_INSTALL = [
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE}
+        BEGIN SELECT RAISE(ABORT, '{MESSAGE.replace("'", "''")}'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
+        BEGIN SELECT RAISE(ABORT, '{MESSAGE.replace("'", "''")}'); END""",
+]
+_SQLITE_REMOVE = [
+    f"DROP TRIGGER IF EXISTS {TABLE}_no_update",
+    f"DROP TRIGGER IF EXISTS {TABLE}_no_delete",
+]
+
+_PG_INSTALL = [
+    f"""CREATE OR REPLACE FUNCTION coordo_audit_append_only() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '% (%)', '{MESSAGE.replace("'", "''")}', TG_OP
+                USING ERRCODE = 'insufficient_privilege';
+        END $$""",
+    f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
+    f"""CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE}
+        FOR EACH ROW EXECUTE FUNCTION coordo_audit_append_only()""",
+    f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}",
+    f"""CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE}
+        FOR EACH STATEMENT EXECUTE FUNCTION coordo_audit_append_only()""",
+]
+_PG_REMOVE = [
+    f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
+    f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}",
+]
+
+
+def _statements(connection, install: bool) -> list[str]:
+    if connection.vendor == "sqlite":
+        return _SQLITE_INSTALL if install else _SQLITE_REMOVE
+    if connection.vendor == "postgresql":
+        return _PG_INSTALL if install else _PG_REMOVE
+    raise NotImplementedError(f"Append-only audit not implemented for {connection.vendor}")
+
+
+def install(connection) -> None:
+    with connection.cursor() as cursor:
+        for sql in _statements(connection, install=True):
+            cursor.execute(sql)
+
+
+def remove(connection) -> None:
+    with connection.cursor() as cursor:
+        for sql in _statements(connection, install=False):
+            cursor.execute(sql)

@@ -1,0 +1,564 @@
+"""Every state change and every fiche change of Coordo goes through this module.
+
+Each service runs in one database transaction: it locks the row (``select_for_update``), checks
+that the object has not moved since the actor saw it, checks the actor's role (from
+memberships) and the rule of the transition, runs the transition, saves, and appends the
+audit event. A refused change raises ``Refused`` naming the rule, and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from viewflow.fsm import FSMField, TransitionConditionsUnmet
+
+from evaluation.models import EvaluationReport, Indicator, Measurement
+from funding.models import BudgetLine, FundingRequest
+from projects.models import (
+    EDITABLE_STATES,
+    Action,
+    ActionSnapshot,
+    ActionState,
+    Programme,
+    Role,
+)
+from projects.permissions import action_scopes, holds_role
+
+from . import audit
+
+
+class Refused(Exception):
+    """A change refused by a rule of Coordo. ``rule`` says which one:
+
+    - ``already_moved``: the object changed state since the actor saw it (concurrent loser);
+    - ``state``: the transition does not exist from the current state;
+    - ``role``: the actor does not hold a role allowed to do this, in this programme;
+    - ``separation``: the actor prepared this stage and may not also approve it;
+    - ``comment``: a comment or reason is mandatory;
+    - ``guard``: a condition of the lifecycle is not met (the message says which);
+    - ``invalid``: the data entered is not valid (``errors`` maps fields to messages).
+    """
+
+    def __init__(self, rule: str, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.errors = errors or {}
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What the generic transition runner needs to know about a kind of object."""
+
+    field: str  # name of the FSM field
+    programme_id: int
+    scopes: dict[str, int | None]
+    noun: str
+
+
+def _target(obj: models.Model) -> _Target:
+    if isinstance(obj, Action):
+        return _Target("state", obj.programme_id, action_scopes(obj), "La fiche action")
+    if isinstance(obj, FundingRequest):
+        scopes = action_scopes(obj.action) | {Role.FUNDER: obj.funder_id}
+        return _Target("state", obj.action.programme_id, scopes, "La demande de financement")
+    if isinstance(obj, Programme):
+        return _Target("status", obj.pk, {}, "Le dispositif")
+    raise TypeError(f"No lifecycle for {type(obj).__name__}")
+
+
+def _state_label(obj: models.Model, field: str) -> str:
+    return str(
+        dict(obj._meta.get_field(field).choices).get(getattr(obj, field), getattr(obj, field))
+    )
+
+
+def _roles_label(roles) -> str:
+    return ", ".join(sorted(str(Role(r).label) for r in roles))
+
+
+def transition_label(model: type[models.Model], name: str) -> str:
+    """The French label of a transition, whatever the current state."""
+    return next(iter(getattr(model, name).get_transitions())).label
+
+
+def _lock(obj: models.Model) -> models.Model:
+    return type(obj).objects.select_for_update().get(pk=obj.pk)
+
+
+def _transition(
+    obj: models.Model,
+    name: str,
+    *,
+    actor,
+    comment: str = "",
+    ip: str | None = None,
+    tracked: tuple[str, ...] = (),
+    **kwargs,
+) -> models.Model:
+    """Run transition ``name`` on ``obj`` (as the actor saw it). Call inside ``atomic``."""
+    comment = (comment or "").strip()
+    locked = _lock(obj)
+    info = _target(locked)
+    seen, current = getattr(obj, info.field), getattr(locked, info.field)
+    if seen != current:
+        raise Refused(
+            "already_moved",
+            f"{info.noun} a déjà changé d'état entre-temps : elle est maintenant "
+            f"« {_state_label(locked, info.field)} ». Rien n'a été modifié.",
+        )
+    method = getattr(locked, name)
+    transition = method._descriptor.get_transition(current)
+    if transition is None:
+        raise Refused(
+            "state",
+            f"« {transition_label(type(locked), name)} » n'est pas possible depuis l'état "
+            f"« {_state_label(locked, info.field)} ».",
+        )
+    roles = transition.custom.get("roles", set())
+    if not holds_role(actor, programme_id=info.programme_id, roles=roles, scopes=info.scopes):
+        raise Refused("role", f"« {transition.label} » revient à : {_roles_label(roles)}.")
+    if transition.custom.get("preparer_excluded") and locked.submitted_by_id == actor.pk:
+        raise Refused(
+            "separation",
+            "Vous avez soumis cette fiche au COPIL : une autre personne du COPIL doit la "
+            "valider (celui qui prépare ne peut pas approuver).",
+        )
+    if transition.custom.get("reason_required") and not comment:
+        raise Refused("comment", f"« {transition.label} » demande un motif ou un commentaire.")
+    before = {f: getattr(locked, f) for f in tracked}
+    try:
+        method(**kwargs)
+    except TransitionConditionsUnmet as exc:
+        raise Refused("guard", exc.unmet_message or str(exc)) from exc
+    locked.save()
+    audit.record(
+        programme_id=info.programme_id,
+        actor=actor,
+        obj=locked,
+        event=name,
+        from_state=current,
+        to_state=getattr(locked, info.field),
+        changes=audit.field_changes(before, {f: getattr(locked, f) for f in tracked}),
+        comment=comment,
+        ip=ip,
+    )
+    return locked
+
+
+# --- Action lifecycle: one function per transition of DESIGN.md -----------------------------
+
+
+@transaction.atomic
+def start_co_construction(
+    *, action: Action, actor, comment: str = "", ip: str | None = None
+) -> Action:
+    return _transition(action, "start_co_construction", actor=actor, comment=comment, ip=ip)
+
+
+@transaction.atomic
+def submit_to_copil(*, action: Action, actor, comment: str = "", ip: str | None = None) -> Action:
+    """Submit the fiche to the COPIL and freeze it as a new snapshot."""
+    locked = _transition(action, "submit_to_copil", actor=actor, comment=comment, ip=ip, by=actor)
+    ActionSnapshot.objects.create(
+        action=locked,
+        version=locked.snapshots.count() + 1,
+        submitted_at=timezone.now(),
+        submitted_by=actor,
+        data=fiche_snapshot(locked),
+    )
+    return locked
+
+
+@transaction.atomic
+def approve(*, action: Action, actor, comment: str = "", ip: str | None = None) -> Action:
+    return _transition(action, "approve", actor=actor, comment=comment, ip=ip)
+
+
+@transaction.atomic
+def request_changes(*, action: Action, actor, comment: str, ip: str | None = None) -> Action:
+    return _transition(action, "request_changes", actor=actor, comment=comment, ip=ip)
+
+
+@transaction.atomic
+def reject(*, action: Action, actor, comment: str, ip: str | None = None) -> Action:
+    return _transition(action, "reject", actor=actor, comment=comment, ip=ip)
+
+
+@transaction.atomic
+def open_funding(*, action: Action, actor, comment: str = "", ip: str | None = None) -> Action:
+    return _transition(action, "open_funding", actor=actor, comment=comment, ip=ip)
+
+
+@transaction.atomic
+def start_implementation(
+    *, action: Action, actor, comment: str = "", ip: str | None = None
+) -> Action:
+    return _transition(action, "start_implementation", actor=actor, comment=comment, ip=ip)
+
+
+@transaction.atomic
+def rework(*, action: Action, actor, comment: str = "", ip: str | None = None) -> Action:
+    return _transition(action, "rework", actor=actor, comment=comment, ip=ip)
+
+
+@transaction.atomic
+def finish_implementation(
+    *, action: Action, actor, comment: str = "", ip: str | None = None
+) -> Action:
+    return _transition(action, "finish_implementation", actor=actor, comment=comment, ip=ip)
+
+
+@transaction.atomic
+def close(*, action: Action, actor, comment: str = "", ip: str | None = None) -> Action:
+    return _transition(action, "close", actor=actor, comment=comment, ip=ip)
+
+
+@transaction.atomic
+def abandon(*, action: Action, actor, comment: str, ip: str | None = None) -> Action:
+    return _transition(action, "abandon", actor=actor, comment=comment, ip=ip)
+
+
+ACTION_TRANSITIONS = {
+    "start_co_construction": start_co_construction,
+    "submit_to_copil": submit_to_copil,
+    "approve": approve,
+    "request_changes": request_changes,
+    "reject": reject,
+    "open_funding": open_funding,
+    "start_implementation": start_implementation,
+    "rework": rework,
+    "finish_implementation": finish_implementation,
+    "close": close,
+    "abandon": abandon,
+}
+assert set(ACTION_TRANSITIONS) == set(Action.TRANSITIONS)
+
+
+def fiche_snapshot(action: Action) -> dict:
+    """The fiche, its budget and its indicators as JSON, for the snapshot sent to the COPIL."""
+    fiche = {
+        str(action._meta.get_field(name).verbose_name): audit.json_value(getattr(action, name))
+        for name in Action.FICHE_FIELDS
+    }
+    fiche["partenaires"] = [str(o) for o in action.partners.order_by("name")]
+    return {
+        "fiche": fiche,
+        "budget": [
+            {
+                "année": line.year,
+                "catégorie": line.get_category_display(),
+                "prévisionnel": audit.json_value(line.planned),
+            }
+            for line in action.budget_lines.all()
+        ],
+        "indicateurs": [
+            {
+                "type": ind.get_kind_display(),
+                "libellé": ind.label,
+                "unité": ind.unit,
+                "référence": audit.json_value(ind.baseline),
+                "cible": audit.json_value(ind.target),
+            }
+            for ind in action.indicators.all()
+        ],
+    }
+
+
+# --- Programme and funding-request lifecycles -----------------------------------------------
+
+
+@transaction.atomic
+def programme_transition(
+    *, programme: Programme, name: str, actor, comment: str = "", ip: str | None = None
+) -> Programme:
+    if name not in Programme.TRANSITIONS:
+        raise ValueError(name)
+    return _transition(programme, name, actor=actor, comment=comment, ip=ip)
+
+
+@transaction.atomic
+def funding_transition(
+    *,
+    request: FundingRequest,
+    name: str,
+    actor,
+    comment: str = "",
+    ip: str | None = None,
+    **kwargs,
+) -> FundingRequest:
+    if name not in FundingRequest.TRANSITIONS:
+        raise ValueError(name)
+    return _transition(
+        request,
+        name,
+        actor=actor,
+        comment=comment,
+        ip=ip,
+        tracked=("granted_amount", "decision_date", "decision_reference"),
+        **kwargs,
+    )
+
+
+# --- Changes of the fiche and of what belongs to it -----------------------------------------
+
+FICHE_EDITORS = {Role.COORDINATOR, Role.WG_MEMBER, Role.ACTION_LEAD}
+
+
+def _check_role(actor, action: Action, roles, what: str) -> None:
+    if not holds_role(
+        actor, programme_id=action.programme_id, roles=roles, scopes=action_scopes(action)
+    ):
+        raise Refused("role", f"{what} revient à : {_roles_label(roles)}.")
+
+
+def _check_editable(action: Action) -> None:
+    if action.state not in EDITABLE_STATES:
+        raise Refused(
+            "state",
+            "La fiche ne se modifie qu'en brouillon ou en co-construction ; elle est "
+            f"« {action.get_state_display()} ».",
+        )
+
+
+def _validated(obj: models.Model, exclude: list[str] | None = None) -> None:
+    """Validate before saving, with messages for people, without needless queries.
+
+    Skipped: FSM fields (protected; they only change through transitions), relations given as
+    loaded objects (they exist), and CHECK constraints (each model's ``clean()`` and field
+    validators state the same rules with readable messages; the database still enforces
+    them). Unique constraints are checked, as they need the database.
+    """
+    skip = [
+        f.name
+        for f in obj._meta.concrete_fields
+        if isinstance(f, FSMField) or (f.is_relation and f.is_cached(obj))
+    ]
+    skip += exclude or []
+    try:
+        obj.full_clean(exclude=skip, validate_constraints=False)
+        if any(isinstance(c, models.UniqueConstraint) for c in obj._meta.constraints):
+            obj.validate_constraints(
+                exclude={
+                    f.name
+                    for f in obj._meta.concrete_fields
+                    if not any(
+                        isinstance(c, models.UniqueConstraint) and f.name in c.fields
+                        for c in obj._meta.constraints
+                    )
+                }
+            )
+    except ValidationError as exc:
+        errors = exc.message_dict
+        raise Refused(
+            "invalid",
+            "Certaines valeurs ne sont pas valides : "
+            + " ; ".join(f"{k} : {' '.join(v)}" for k, v in errors.items()),
+            errors,
+        ) from exc
+
+
+@transaction.atomic
+def create_action(*, programme: Programme, actor, data: dict, ip: str | None = None) -> Action:
+    """The coordinator proposes a new fiche action (state: draft)."""
+    if not holds_role(actor, programme_id=programme.pk, roles={Role.COORDINATOR}):
+        raise Refused(
+            "role", f"Proposer une action revient à : {_roles_label({Role.COORDINATOR})}."
+        )
+    unknown = set(data) - set(Action.FICHE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not fiche fields: {sorted(unknown)}")
+    action = Action(programme=programme, created_by=actor, **data)
+    _validated(action, exclude=["created_by"])
+    action.save()
+    audit.record(
+        programme_id=programme.pk,
+        actor=actor,
+        obj=action,
+        event="create",
+        to_state=action.state,
+        changes=audit.field_changes({}, _display_values(action)),
+        ip=ip,
+    )
+    return action
+
+
+def _display_values(action: Action) -> dict[str, object]:
+    """Fiche values as a reader of the audit trail wants them (labels, not ids)."""
+    values = {}
+    for name in Action.FICHE_FIELDS:
+        field = action._meta.get_field(name)
+        if field.is_relation:
+            values[name] = getattr(action, name)
+        elif field.choices:
+            values[name] = getattr(action, f"get_{name}_display")()
+        else:
+            values[name] = getattr(action, name)
+    return values
+
+
+@transaction.atomic
+def update_action(*, action: Action, actor, data: dict, ip: str | None = None) -> Action:
+    """Co-construction: change fields of the fiche; one audit event with the changed fields."""
+    unknown = set(data) - set(Action.FICHE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not fiche fields: {sorted(unknown)}")
+    locked = _lock(action)
+    _check_role(actor, locked, FICHE_EDITORS, "Modifier la fiche")
+    _check_editable(locked)
+    before = _display_values(locked)
+    for name, value in data.items():
+        setattr(locked, name, value)
+    _validated(locked)
+    changes = audit.field_changes(before, _display_values(locked))
+    if not changes:
+        return locked
+    locked.save()
+    audit.record(
+        programme_id=locked.programme_id,
+        actor=actor,
+        obj=locked,
+        event="update",
+        changes=changes,
+        ip=ip,
+    )
+    return locked
+
+
+def _record_child(
+    child: models.Model, *, action: Action, actor, event: str, ip: str | None, exclude=None
+) -> models.Model:
+    _validated(child, exclude=exclude)
+    child.save()
+    values = {
+        f.name: getattr(child, f.name)
+        for f in child._meta.concrete_fields
+        if f.name not in ("id", "action", "indicator")
+    }
+    audit.record(
+        programme_id=action.programme_id,
+        actor=actor,
+        obj=child,
+        event=event,
+        changes=audit.field_changes({}, values),
+        ip=ip,
+    )
+    return child
+
+
+@transaction.atomic
+def add_budget_line(
+    *,
+    action: Action,
+    actor,
+    year: int,
+    category: str,
+    planned: Decimal,
+    actual: Decimal = Decimal("0"),
+    ip: str | None = None,
+) -> BudgetLine:
+    locked = _lock(action)
+    _check_role(actor, locked, FICHE_EDITORS, "Modifier le budget")
+    _check_editable(locked)
+    line = BudgetLine(action=locked, year=year, category=category, planned=planned, actual=actual)
+    return _record_child(line, action=locked, actor=actor, event="add_budget_line", ip=ip)
+
+
+@transaction.atomic
+def add_indicator(*, action: Action, actor, ip: str | None = None, **fields) -> Indicator:
+    locked = _lock(action)
+    _check_role(actor, locked, FICHE_EDITORS, "Ajouter un indicateur")
+    _check_editable(locked)
+    indicator = Indicator(action=locked, **fields)
+    return _record_child(indicator, action=locked, actor=actor, event="add_indicator", ip=ip)
+
+
+@transaction.atomic
+def create_funding_request(
+    *,
+    action: Action,
+    actor,
+    funder_id: int,
+    scheme: str,
+    year: int,
+    requested_amount: Decimal,
+    ip: str | None = None,
+) -> FundingRequest:
+    locked = _lock(action)
+    _check_role(actor, locked, {Role.COORDINATOR}, "Préparer une demande de financement")
+    if locked.state not in (*EDITABLE_STATES, ActionState.VALIDATED, ActionState.FUNDING):
+        raise Refused(
+            "state",
+            "Une demande de financement ne s'ajoute plus à une action "
+            f"« {locked.get_state_display()} ».",
+        )
+    request = FundingRequest(
+        action=locked,
+        funder_id=funder_id,
+        scheme=scheme,
+        year=year,
+        requested_amount=requested_amount,
+    )
+    return _record_child(request, action=locked, actor=actor, event="create_funding_request", ip=ip)
+
+
+@transaction.atomic
+def record_funding_waiver(*, action: Action, actor, comment: str, ip: str | None = None) -> Action:
+    """The COPIL allows implementation without complete funding (recorded, with its reason)."""
+    locked = _lock(action)
+    _check_role(actor, locked, {Role.COPIL}, "Accorder une dérogation de financement")
+    if locked.state not in (ActionState.VALIDATED, ActionState.FUNDING):
+        raise Refused("state", "La dérogation concerne une action validée ou en financement.")
+    comment = (comment or "").strip()
+    if not comment:
+        raise Refused("comment", "La dérogation demande un motif.")
+    before = locked.funding_waiver
+    locked.funding_waiver = comment
+    locked.save(update_fields=["funding_waiver", "updated_at"])
+    audit.record(
+        programme_id=locked.programme_id,
+        actor=actor,
+        obj=locked,
+        event="funding_waiver",
+        changes=audit.field_changes({"funding_waiver": before}, {"funding_waiver": comment}),
+        comment=comment,
+        ip=ip,
+    )
+    return locked
+
+
+MEASURERS = {Role.COORDINATOR, Role.ACTION_LEAD}
+
+
+@transaction.atomic
+def record_measurement(
+    *, indicator: Indicator, actor, ip: str | None = None, **fields
+) -> Measurement:
+    locked = _lock(indicator.action)
+    _check_role(actor, locked, MEASURERS, "Saisir une mesure")
+    if locked.state not in (ActionState.IMPLEMENTATION, ActionState.EVALUATION):
+        raise Refused(
+            "state", "Les mesures se saisissent pendant la mise en œuvre ou l'évaluation."
+        )
+    measurement = Measurement(indicator=indicator, entered_by=actor, **fields)
+    return _record_child(measurement, action=locked, actor=actor, event="record_measurement", ip=ip)
+
+
+@transaction.atomic
+def write_evaluation_report(
+    *, action: Action, actor, ip: str | None = None, **fields
+) -> EvaluationReport:
+    locked = _lock(action)
+    _check_role(actor, locked, MEASURERS, "Rédiger le rapport d'évaluation")
+    if locked.state != ActionState.EVALUATION:
+        raise Refused(
+            "state", "Le rapport d'évaluation se rédige quand l'action est en évaluation."
+        )
+    if EvaluationReport.objects.filter(action=locked).exists():
+        raise Refused("state", "Le rapport d'évaluation de cette action existe déjà.")
+    report = EvaluationReport(action=locked, written_by=actor, **fields)
+    return _record_child(report, action=locked, actor=actor, event="write_evaluation_report", ip=ip)
