@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dispositifs/<int:pk>/", views.programme_detail, name="programme"),
+    path("dispositifs/<int:pk>/proposer/", views.action_create, name="action-create"),
+    path("actions/<int:pk>/", views.action_detail, name="action"),
+    path("actions/<int:pk>/modifier/", views.action_edit, name="action-edit"),
+    path(
+        "actions/<int:pk>/transitions/<str:name>/",
+        views.action_transition,
+        name="action-transition",
+    ),
+]

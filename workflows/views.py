@@ -1,0 +1,230 @@
+"""The working pages: what a member of a programme sees and may do.
+
+Visibility comes from memberships: another programme's objects answer 404; what a role may see
+but not do answers 403.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from projects.forms import FicheForm
+from projects.models import EDITABLE_STATES, Action, ActionState, Role
+from projects.permissions import (
+    action_scopes,
+    get_visible_action,
+    get_visible_programme,
+    roles_for,
+    roles_in,
+    visible_programmes,
+)
+
+from . import services
+from .models import AuditEvent
+
+PAGE_SIZE = 50
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    programmes = list(visible_programmes(request.user).order_by("name"))
+    counts = {
+        (row["programme_id"], row["state"]): row["n"]
+        for row in Action.objects.filter(programme__in=programmes)
+        .values("programme_id", "state")
+        .annotate(n=Count("id"))
+    }
+    rows = [
+        {
+            "programme": p,
+            "states": [
+                (value, label, counts.get((p.pk, value), 0)) for value, label in ActionState.choices
+            ],
+            "total": sum(counts.get((p.pk, value), 0) for value in ActionState.values),
+        }
+        for p in programmes
+    ]
+    return render(request, "coordo/home.html", {"rows": rows})
+
+
+@login_required
+def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    programme = get_visible_programme(request.user, pk)
+    actions = programme.actions.select_related("lead_organisation", "objective").order_by("id")
+    state = request.GET.get("etat", "")
+    if state in ActionState.values:
+        actions = actions.filter(state=state)
+    page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "coordo/programme.html",
+        {
+            "programme": programme,
+            "page": page,
+            "state": state,
+            "states": ActionState.choices,
+            "can_propose": Role.COORDINATOR in roles_in(request.user, programme.pk),
+        },
+    )
+
+
+def _transitions_open_to(user, action: Action) -> list[dict]:
+    roles = roles_for(user, programme_id=action.programme_id, scopes=action_scopes(action))
+    open_ = []
+    for name in Action.TRANSITIONS:
+        transition = getattr(Action, name)._descriptor.get_transition(action.state)
+        if transition and roles & transition.custom["roles"]:
+            open_.append(
+                {
+                    "name": name,
+                    "label": transition.label,
+                    "reason_required": transition.custom.get("reason_required", False),
+                    "preparer_blocked": transition.custom.get("preparer_excluded", False)
+                    and action.submitted_by_id == user.pk,
+                }
+            )
+    return open_
+
+
+@login_required
+def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_visible_action(request.user, pk)
+    roles = roles_for(request.user, programme_id=action.programme_id, scopes=action_scopes(action))
+    events = Paginator(
+        AuditEvent.objects.filter(object_type="projects.action", object_id=str(action.pk))
+        .only("seq", "at", "actor_label", "event", "from_state", "to_state", "changes", "comment")
+        .order_by("-seq"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "coordo/action.html",
+        {
+            "action": action,
+            "transitions": _transitions_open_to(request.user, action),
+            "can_edit": action.state in EDITABLE_STATES and bool(roles & services.FICHE_EDITORS),
+            "events": events,
+            "state_labels": dict(ActionState.choices),
+            "snapshots": action.snapshots.select_related("submitted_by").order_by("-version"),
+            "budget_lines": action.budget_lines.all(),
+            "indicators": action.indicators.all(),
+            "funding_requests": action.funding_requests.select_related("funder"),
+            "partners": action.partners.all(),
+        },
+    )
+
+
+@login_required
+def action_create(request: HttpRequest, pk: int) -> HttpResponse:
+    programme = get_visible_programme(request.user, pk)
+    if Role.COORDINATOR not in roles_in(request.user, programme.pk):
+        raise PermissionDenied("Seule la coordination propose des fiches actions.")
+    form = FicheForm(request.POST or None, programme=programme)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in Action.FICHE_FIELDS}
+        try:
+            action = services.create_action(
+                programme=programme, actor=request.user, data=data, ip=client_ip(request)
+            )
+        except services.Refused as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "La fiche action a été créée (brouillon).")
+            return redirect("action", pk=action.pk)
+    return render(
+        request,
+        "coordo/action_form.html",
+        {"form": form, "programme": programme},
+        status=_status(form),
+    )
+
+
+@login_required
+def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_visible_action(request.user, pk)
+    roles = roles_for(request.user, programme_id=action.programme_id, scopes=action_scopes(action))
+    if not roles & services.FICHE_EDITORS:
+        raise PermissionDenied("Votre rôle ne permet pas de modifier cette fiche.")
+    form = FicheForm(request.POST or None, instance=action, programme=action.programme)
+    if action.state not in EDITABLE_STATES:
+        messages.error(request, "Cette fiche n'est plus modifiable dans son état actuel.")
+        return redirect("action", pk=action.pk)
+    if request.method == "POST" and form.is_valid():
+        data = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in Action.FICHE_FIELDS
+        }
+        try:
+            services.update_action(
+                action=get_visible_action(request.user, pk),
+                actor=request.user,
+                data=data,
+                ip=client_ip(request),
+            )
+        except services.Refused as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "Modifications enregistrées.")
+            return redirect("action", pk=action.pk)
+    return render(
+        request,
+        "coordo/action_form.html",
+        {"form": form, "programme": action.programme, "action": action},
+        status=_status(form),
+    )
+
+
+def _form_errors(form, exc: services.Refused) -> None:
+    if exc.errors:
+        for field, errors in exc.errors.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.message)
+
+
+def _status(form) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+@require_POST
+@login_required
+def action_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    action = get_visible_action(request.user, pk)
+    service = services.ACTION_TRANSITIONS.get(name)
+    if service is None:
+        raise Http404("Transition inconnue.")
+    # The state the user saw when deciding: if the action moved since, the decision is refused.
+    seen_state = request.POST.get("seen_state", action.state)
+    if seen_state != action.state:
+        messages.error(
+            request,
+            "La fiche a changé d'état depuis l'affichage de la page : votre décision n'a pas été "
+            "appliquée. Vérifiez son nouvel état.",
+        )
+        return redirect("action", pk=action.pk)
+    try:
+        service(
+            action=action,
+            actor=request.user,
+            comment=request.POST.get("comment", ""),
+            ip=client_ip(request),
+        )
+    except services.Refused as exc:
+        if exc.rule == "role":
+            raise PermissionDenied(exc.message) from exc
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"« {services.transition_label(Action, name)} » : fait.")
+    return redirect("action", pk=action.pk)
