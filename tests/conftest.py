@@ -1,0 +1,41 @@
+import pytest
+from django.db import connection
+
+from workflows import db_guards
+
+from .world import build_world
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+@pytest.fixture
+def _audit_guards_back(django_db_setup, django_db_blocker):
+    """Set up before ``transactional_db`` so that it is torn down after its flush."""
+    yield
+    with django_db_blocker.unblock():
+        db_guards.install(connection)
+
+
+@pytest.fixture
+def committed_db(_audit_guards_back, transactional_db):
+    """Writes really commit (no per-test transaction): threads see each other's work and row
+    locks are real. pytest-django flushes the test database afterwards; the audit table's
+    append-only triggers are lifted for that flush only."""
+    name = str(connection.settings_dict["NAME"])
+    assert "test" in name.lower(), f"refusing to run committed tests against {name}"
+    yield
+    db_guards.remove(connection)
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")

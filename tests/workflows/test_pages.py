@@ -1,0 +1,235 @@
+"""What a member sees and may do over HTTP: 404 outside their programmes, 403 for a role that
+may see but not act, forms that keep what was typed and save nothing when invalid."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils.html import escape
+
+from projects.models import Action, ActionState
+from tests.world import action_in, new_action
+from workflows.models import AuditEvent
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_pages_need_a_login(client, world):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_login_page_is_french(client, db):
+    response = client.get(reverse("login"))
+    assert "Mot de passe" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url_name", ["action", "action-edit", "action-transition-approve", "programme", "propose"]
+)
+def test_outsider_gets_404_for_another_programme(client, world, url_name):
+    action = action_in(world, ActionState.COPIL_REVIEW)
+    login(client, world.outsider)
+    urls = {
+        "action": reverse("action", args=[action.pk]),
+        "action-edit": reverse("action-edit", args=[action.pk]),
+        "action-transition-approve": reverse("action-transition", args=[action.pk, "approve"]),
+        "programme": reverse("programme", args=[world.programme.pk]),
+        "propose": reverse("action-create", args=[world.programme.pk]),
+    }
+    events = AuditEvent.objects.count()
+    response = client.post(urls[url_name], {"comment": "x", "title": "x"})
+    assert response.status_code == 404
+    assert Action.objects.get(pk=action.pk).state == ActionState.COPIL_REVIEW
+    assert AuditEvent.objects.count() == events
+    # Nothing of programme A shows on the outsider's home page.
+    home = client.get(reverse("home")).content.decode()
+    assert world.programme.name not in home
+
+
+def test_ars_referent_reads_but_cannot_act(client, world):
+    action = action_in(world, ActionState.COPIL_REVIEW)
+    login(client, world.ars_referent)
+    detail = client.get(reverse("action", args=[action.pk]))
+    assert detail.status_code == 200
+    assert escape(action.title) in detail.content.decode()
+    events = AuditEvent.objects.count()
+    response = client.post(
+        reverse("action-transition", args=[action.pk, "approve"]),
+        {"seen_state": ActionState.COPIL_REVIEW},
+    )
+    assert response.status_code == 403
+    assert "COPIL" in response.content.decode()
+    assert Action.objects.get(pk=action.pk).state == ActionState.COPIL_REVIEW
+    assert AuditEvent.objects.count() == events
+    assert client.get(reverse("action-create", args=[world.programme.pk])).status_code == 403
+    draft = new_action(world)
+    assert client.get(reverse("action-edit", args=[draft.pk])).status_code == 403
+
+
+def test_copil_member_approves_from_the_page(client, world):
+    action = action_in(world, ActionState.COPIL_REVIEW)
+    login(client, world.copil)
+    page = client.get(reverse("action", args=[action.pk])).content.decode()
+    assert "Valider" in page and "Rejeter" in page and "Demander des modifications" in page
+    response = client.post(
+        reverse("action-transition", args=[action.pk, "approve"]),
+        {"seen_state": ActionState.COPIL_REVIEW, "comment": "Avis favorable du COPIL"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Action.objects.get(pk=action.pk).state == ActionState.VALIDATED
+    event = AuditEvent.objects.filter(object_id=str(action.pk), event="approve").get()
+    assert event.actor == world.copil
+    assert event.comment == "Avis favorable du COPIL"
+    assert event.ip == "127.0.0.1"
+    assert "Avis favorable du COPIL" in response.content.decode()
+
+
+def test_submitter_sees_why_they_cannot_approve(client, world):
+    from projects.models import Membership, Role
+
+    Membership.objects.create(user=world.coordinator, programme=world.programme, role=Role.COPIL)
+    action = action_in(world, ActionState.COPIL_REVIEW)  # submitted by the coordinator
+    login(client, world.coordinator)
+    page = client.get(reverse("action", args=[action.pk])).content.decode()
+    assert "ne peut pas l&#x27;approuver" in page or "ne peut pas l'approuver" in page
+    response = client.post(
+        reverse("action-transition", args=[action.pk, "approve"]),
+        {"seen_state": ActionState.COPIL_REVIEW},
+        follow=True,
+    )
+    assert Action.objects.get(pk=action.pk).state == ActionState.COPIL_REVIEW
+    assert "une autre personne du COPIL doit la valider" in response.content.decode()
+
+
+def test_reject_without_reason_is_refused_with_a_message(client, world):
+    action = action_in(world, ActionState.COPIL_REVIEW)
+    login(client, world.copil)
+    response = client.post(
+        reverse("action-transition", args=[action.pk, "reject"]),
+        {"seen_state": ActionState.COPIL_REVIEW, "comment": "   "},
+        follow=True,
+    )
+    assert "demande un motif" in response.content.decode()
+    assert Action.objects.get(pk=action.pk).state == ActionState.COPIL_REVIEW
+
+
+def test_decision_on_a_stale_page_is_not_applied(client, world):
+    action = action_in(world, ActionState.COPIL_REVIEW)
+    login(client, world.copil)
+    response = client.post(
+        reverse("action-transition", args=[action.pk, "reject"]),
+        {"seen_state": ActionState.CO_CONSTRUCTION, "comment": "motif"},
+        follow=True,
+    )
+    assert "a changé d&#x27;état" in response.content.decode()
+    assert Action.objects.get(pk=action.pk).state == ActionState.COPIL_REVIEW
+
+
+def test_coordinator_proposes_an_action(client, world):
+    login(client, world.coordinator)
+    response = client.post(
+        reverse("action-create", args=[world.programme.pk]),
+        {
+            "title": "Bus dentaire dans les écoles des Hauts-Prés",
+            "objective": world.objective.pk,
+            "lead_organisation": world.lead.pk,
+            "participation_level": "concertation",
+            "planned_start": "2026-09-01",
+            "planned_end": "2027-06-30",
+            "own_funds": "1500,50",
+        },
+    )
+    action = Action.objects.get(title="Bus dentaire dans les écoles des Hauts-Prés")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("action", args=[action.pk])
+    assert action.state == ActionState.DRAFT
+    assert str(action.own_funds) == "1500.50"
+    event = AuditEvent.objects.get(object_id=str(action.pk), event="create")
+    assert event.actor == world.coordinator
+    assert event.changes["title"] == [None, "Bus dentaire dans les écoles des Hauts-Prés"]
+
+
+def test_invalid_proposal_keeps_what_was_typed_and_saves_nothing(client, world):
+    login(client, world.coordinator)
+    before = (Action.objects.count(), AuditEvent.objects.count())
+    response = client.post(
+        reverse("action-create", args=[world.programme.pk]),
+        {
+            "title": "",
+            "context": "Texte long déjà saisi par la coordinatrice",
+            "participation_level": "concertation",
+            "planned_start": "2026-09-01",
+            "planned_end": "2026-01-01",
+            "own_funds": "-10",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Ce champ est obligatoire" in page
+    assert "La fin prévue doit suivre le début prévu" in page
+    assert "supérieure ou égale à 0" in page
+    assert "Texte long déjà saisi par la coordinatrice" in page
+    assert 'value="2026-09-01"' in page
+    assert (Action.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_working_group_member_edits_the_fiche(client, world):
+    action = new_action(world, working_group=world.working_group)
+    login(client, world.wg_member)
+    response = client.post(
+        reverse("action-edit", args=[action.pk]),
+        {
+            "title": action.title,
+            "target_public": "Parents et enfants de 3 à 11 ans",
+            "lead_organisation": world.lead.pk,
+            "working_group": world.working_group.pk,
+            "participation_level": "co_construction",
+            "own_funds": "0",
+        },
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.filter(object_id=str(action.pk), event="update").get()
+    assert event.actor == world.wg_member
+    assert event.changes == {
+        "target_public": ["", "Parents et enfants de 3 à 11 ans"],
+        "participation_level": ["Consultation", "Co-construction"],
+    }
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_page_query_counts_do_not_grow_with_rows(client, world):
+    """Home, programme list and action detail: same number of queries with 3 and 60 fiches
+    (and with a short and a long history)."""
+    login(client, world.coordinator)
+    action = action_in(world, ActionState.FUNDING)
+    for _ in range(2):
+        new_action(world)
+    urls = [
+        reverse("home"),
+        reverse("programme", args=[world.programme.pk]),
+        reverse("action", args=[action.pk]),
+    ]
+    small = [_queries(client, url) for url in urls]
+    for _ in range(57):
+        new_action(world)
+    from workflows import services
+
+    for n in range(60):  # a long history on the detail page
+        services.update_action(
+            action=Action.objects.get(pk=new_action(world).pk),
+            actor=world.coordinator,
+            data={"context": f"v{n}"},
+        )
+    large = [_queries(client, url) for url in urls]
+    assert small == large
