@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Coordo's two commands. Needs only python3 (>= 3.11).
+#   ./dev.sh start   install, create the SQLite database with demo data, serve on 127.0.0.1:8000
+#   ./dev.sh test    install with the test tools, lint, run the whole test suite
+#                    (on SQLite, or on PostgreSQL when DATABASE_URL points to one)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+
+install() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+      echo "Coordo needs Python 3.11 or newer ($PYTHON is $("$PYTHON" --version))." >&2; exit 1; }
+    "$PYTHON" -m venv "$VENV"
+  fi
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".$1"
+}
+
+case "${1:-}" in
+  start)
+    install ""
+    "$VENV/bin/python" manage.py migrate --noinput -v 0
+    "$VENV/bin/python" manage.py seed_demo
+    cat <<'MSG'
+
+Coordo est prêt : http://127.0.0.1:8000/
+Identifiants de démonstration (mot de passe pour tous : coordo-demo)
+  coordinatrice      coordonnatrice santé du CLS et du CLSM
+  elue               adjointe au maire, COPIL des deux dispositifs
+  copil.ars          ARS, COPIL du CLS          copil.epsm   EPSM, COPIL du CLSM
+  financeur.ars      financeur ARS (et financeur.ville, .agglo, .prefecture, .cpam, ...)
+  porteur.ccas       porteuse d'action (CCAS)   membre.gt    membre des groupes de travail
+  referent.ars       référente ARS (lecture)    cotech       comité technique
+  admin              administration (http://127.0.0.1:8000/admin/)
+Arrêt : Ctrl+C
+MSG
+    exec "$VENV/bin/python" manage.py runserver 127.0.0.1:8000
+    ;;
+  test)
+    install "[dev]"
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/ruff" format --check .
+    "$VENV/bin/python" manage.py makemigrations --check --dry-run -v 0
+    exec "$VENV/bin/python" -m pytest "${@:2}"
+    ;;
+  *)
+    echo "usage: ./dev.sh start | ./dev.sh test [pytest options]" >&2
+    exit 2
+    ;;
+esac
