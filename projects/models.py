@@ -619,6 +619,7 @@ class Action(models.Model):
     )
     def rework(self) -> None:
         self.submitted_by = None
+        self.funding_waiver = ""  # a waiver was given to the version that is being reworked
 
     @state.transition(
         source=ActionState.IMPLEMENTATION,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import ipaddress
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -78,7 +79,20 @@ def actor_label(user) -> str:
     if user is None:
         return "Système"
     full = user.get_full_name().strip()
-    return f"{full} ({user.get_username()})" if full else user.get_username()
+    label = f"{full} ({user.get_username()})" if full else user.get_username()
+    return label[: AuditEvent._meta.get_field("actor_label").max_length]
+
+
+def stored_ip(ip: str | None) -> str | None:
+    """The address as the database will store it (hashed in that form, so that the chain
+    verifies after the round trip); anything that is not an IP address is not kept."""
+    if not ip:
+        return None
+    try:
+        ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return None
+    return AuditEvent._meta.get_field("ip").get_prep_value(ip.strip())
 
 
 def record(
@@ -122,7 +136,7 @@ def record(
         to_state=to_state or "",
         changes=changes or {},
         comment=comment,
-        ip=ip,
+        ip=stored_ip(ip),
         prev_hash=last["hash"] if last else GENESIS_HASH,
     )
     ev.hash = compute_hash(ev)

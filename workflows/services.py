@@ -86,8 +86,21 @@ def transition_label(model: type[models.Model], name: str) -> str:
     return next(iter(getattr(model, name).get_transitions())).label
 
 
+# Relations read while checking and auditing a change, loaded with the locked row (not locked).
+_LOCK_RELATED = {
+    Action: ("objective", "lead_organisation", "working_group"),
+    FundingRequest: ("action", "funder"),
+}
+
+
 def _lock(obj: models.Model) -> models.Model:
-    return type(obj).objects.select_for_update().get(pk=obj.pk)
+    """The row, fresh from the database and locked until the end of the transaction."""
+    return (
+        type(obj)
+        .objects.select_related(*_LOCK_RELATED.get(type(obj), ()))
+        .select_for_update(of=("self",))
+        .get(pk=obj.pk)
+    )
 
 
 def _transition(
@@ -104,12 +117,20 @@ def _transition(
     comment = (comment or "").strip()
     locked = _lock(obj)
     info = _target(locked)
-    seen, current = getattr(obj, info.field), getattr(locked, info.field)
-    if seen != current:
+    current = getattr(locked, info.field)
+    if getattr(obj, info.field) != current:
         raise Refused(
             "already_moved",
             f"{info.noun} a déjà changé d'état entre-temps : elle est maintenant "
             f"« {_state_label(locked, info.field)} ». Rien n'a été modifié.",
+        )
+    # Same state but edited since the actor saw it (e.g. sent back, changed and resubmitted):
+    # the decision would apply to a version the actor has not seen.
+    if getattr(obj, "updated_at", None) != getattr(locked, "updated_at", None):
+        raise Refused(
+            "already_moved",
+            f"{info.noun} a été modifiée depuis que vous l'avez consultée. Rien n'a été "
+            "modifié : relisez sa version actuelle avant de décider.",
         )
     method = getattr(locked, name)
     transition = method._descriptor.get_transition(current)
@@ -203,7 +224,9 @@ def start_implementation(
 
 @transaction.atomic
 def rework(*, action: Action, actor, comment: str = "", ip: str | None = None) -> Action:
-    return _transition(action, "rework", actor=actor, comment=comment, ip=ip)
+    return _transition(
+        action, "rework", actor=actor, comment=comment, ip=ip, tracked=("funding_waiver",)
+    )
 
 
 @transaction.atomic

@@ -32,6 +32,10 @@ from .models import AuditEvent
 PAGE_SIZE = 50
 
 
+def version_token(action: Action) -> str:
+    return f"{action.state}@{action.updated_at.isoformat()}"
+
+
 def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
@@ -113,6 +117,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "action": action,
             "transitions": _transitions_open_to(request.user, action),
+            "version": version_token(action),
             "can_edit": action.state in EDITABLE_STATES and bool(roles & services.FICHE_EDITORS),
             "events": events,
             "state_labels": dict(ActionState.choices),
@@ -205,13 +210,14 @@ def action_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     service = services.ACTION_TRANSITIONS.get(name)
     if service is None:
         raise Http404("Transition inconnue.")
-    # The state the user saw when deciding: if the action moved since, the decision is refused.
-    seen_state = request.POST.get("seen_state", action.state)
-    if seen_state != action.state:
+    # The version the user saw when deciding: if the fiche moved or changed since, the decision
+    # is refused rather than applied to something they have not read.
+    seen = request.POST.get("seen_version", "")
+    if seen != version_token(action):
         messages.error(
             request,
-            "La fiche a changé d'état depuis l'affichage de la page : votre décision n'a pas été "
-            "appliquée. Vérifiez son nouvel état.",
+            "La fiche a changé depuis l'affichage de la page : votre décision n'a pas été "
+            "appliquée. Relisez sa version actuelle avant de décider.",
         )
         return redirect("action", pk=action.pk)
     try:
