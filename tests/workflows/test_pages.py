@@ -9,7 +9,14 @@ from django.utils.html import escape
 
 from projects.models import Action, ActionState
 from tests.world import action_in, new_action
+from workflows import services
 from workflows.models import AuditEvent
+from workflows.views import version_token
+
+
+def seen(action) -> dict:
+    """What the decision form carries: the version of the fiche the user is looking at."""
+    return {"seen_version": version_token(Action.objects.get(pk=action.pk))}
 
 
 def login(client, user):
@@ -60,7 +67,7 @@ def test_ars_referent_reads_but_cannot_act(client, world):
     events = AuditEvent.objects.count()
     response = client.post(
         reverse("action-transition", args=[action.pk, "approve"]),
-        {"seen_state": ActionState.COPIL_REVIEW},
+        seen(action),
     )
     assert response.status_code == 403
     assert "COPIL" in response.content.decode()
@@ -78,7 +85,7 @@ def test_copil_member_approves_from_the_page(client, world):
     assert "Valider" in page and "Rejeter" in page and "Demander des modifications" in page
     response = client.post(
         reverse("action-transition", args=[action.pk, "approve"]),
-        {"seen_state": ActionState.COPIL_REVIEW, "comment": "Avis favorable du COPIL"},
+        {**seen(action), "comment": "Avis favorable du COPIL"},
         follow=True,
     )
     assert response.status_code == 200
@@ -100,7 +107,7 @@ def test_submitter_sees_why_they_cannot_approve(client, world):
     assert "ne peut pas l&#x27;approuver" in page or "ne peut pas l'approuver" in page
     response = client.post(
         reverse("action-transition", args=[action.pk, "approve"]),
-        {"seen_state": ActionState.COPIL_REVIEW},
+        seen(action),
         follow=True,
     )
     assert Action.objects.get(pk=action.pk).state == ActionState.COPIL_REVIEW
@@ -112,7 +119,7 @@ def test_reject_without_reason_is_refused_with_a_message(client, world):
     login(client, world.copil)
     response = client.post(
         reverse("action-transition", args=[action.pk, "reject"]),
-        {"seen_state": ActionState.COPIL_REVIEW, "comment": "   "},
+        {**seen(action), "comment": "   "},
         follow=True,
     )
     assert "demande un motif" in response.content.decode()
@@ -122,13 +129,22 @@ def test_reject_without_reason_is_refused_with_a_message(client, world):
 def test_decision_on_a_stale_page_is_not_applied(client, world):
     action = action_in(world, ActionState.COPIL_REVIEW)
     login(client, world.copil)
+    page_seen = seen(action)
+    # Meanwhile another COPIL member sends the fiche back, and it is edited and resubmitted.
+    services.request_changes(action=action, actor=world.copil2, comment="Revoir le budget")
+    services.update_action(
+        action=Action.objects.get(pk=action.pk), actor=world.coordinator, data={"title": "V2"}
+    )
+    services.submit_to_copil(action=Action.objects.get(pk=action.pk), actor=world.coordinator)
+    events = AuditEvent.objects.count()
     response = client.post(
-        reverse("action-transition", args=[action.pk, "reject"]),
-        {"seen_state": ActionState.CO_CONSTRUCTION, "comment": "motif"},
+        reverse("action-transition", args=[action.pk, "approve"]),
+        {**page_seen, "comment": "Vu"},
         follow=True,
     )
-    assert "a changé d&#x27;état" in response.content.decode()
+    assert "a changé depuis l&#x27;affichage" in response.content.decode()
     assert Action.objects.get(pk=action.pk).state == ActionState.COPIL_REVIEW
+    assert AuditEvent.objects.count() == events
 
 
 def test_coordinator_proposes_an_action(client, world):
@@ -223,8 +239,6 @@ def test_page_query_counts_do_not_grow_with_rows(client, world):
     small = [_queries(client, url) for url in urls]
     for _ in range(57):
         new_action(world)
-    from workflows import services
-
     for n in range(60):  # a long history on the detail page
         services.update_action(
             action=Action.objects.get(pk=new_action(world).pk),
