@@ -247,3 +247,16 @@ def test_page_query_counts_do_not_grow_with_rows(client, world):
         )
     large = [_queries(client, url) for url in urls]
     assert small == large
+
+
+def test_french_whatever_the_browser_says_until_the_user_picks_english(client, world):
+    action = action_in(world, ActionState.FUNDING)
+    login(client, world.coordinator)
+    url = reverse("action", args=[action.pk])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "18\N{NARROW NO-BREAK SPACE}000,00 €" in page or "18\xa0000,00 €" in page
+    assert 'lang="fr"' in page
+    client.post(reverse("set_language"), {"language": "en", "next": url})
+    page = client.get(url).content.decode()
+    assert 'lang="en"' in page
+    assert "18,000.00 €" in page

@@ -1,4 +1,5 @@
 from django import template
+from django.template.defaultfilters import floatformat
 
 register = template.Library()
 
@@ -7,3 +8,11 @@ register = template.Library()
 def lookup(mapping, key):
     """``{{ labels|lookup:code }}``: the label of a code, or the code itself."""
     return mapping.get(key, key) if mapping else key
+
+
+@register.filter
+def euros(value):
+    """``3 210,00 €`` in French (grouped thousands, two decimals, localised)."""
+    if value is None or value == "":
+        return "—"
+    return f"{floatformat(value, '2g')} €"
