@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "viewflow",
+    "viewflow.workflow",
     "projects",
     "funding",
     "evaluation",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from .models import Action, Membership, Programme, Role
@@ -54,6 +54,33 @@ def holds_role(
     return (
         Membership.objects.active().filter(condition, user=user, programme_id=programme_id).exists()
     )
+
+
+def actions_where(user, roles: Iterable[str]) -> QuerySet[Action]:
+    """The actions for which the user holds one of ``roles`` (scoped roles only for the
+    actions in their scope): one query, usable as a subquery."""
+    if not user.is_authenticated:
+        return Action.objects.none()
+    memberships = Membership.objects.active().filter(user=user)
+    condition = Q()
+    unscoped = [r for r in roles if r not in SCOPED_ROLES]
+    if unscoped:
+        condition |= Q(
+            programme_id__in=memberships.filter(role__in=unscoped).values("programme_id")
+        )
+    scoped_columns = {Role.ACTION_LEAD: "lead_organisation_id", Role.WG_MEMBER: "working_group_id"}
+    for role, action_column in scoped_columns.items():
+        if role in roles:
+            condition |= Exists(
+                memberships.filter(
+                    role=role,
+                    programme_id=OuterRef("programme_id"),
+                    **{SCOPED_ROLES[role]: OuterRef(action_column)},
+                )
+            )
+    if not condition:
+        return Action.objects.none()
+    return Action.objects.filter(condition)
 
 
 def roles_for(user, *, programme_id: int, scopes: dict[str, int | None]) -> set[str]:

@@ -28,7 +28,7 @@ from projects.models import (
 )
 from projects.permissions import action_scopes, holds_role
 
-from . import audit
+from . import audit, flows
 
 
 class Refused(Exception):
@@ -168,6 +168,8 @@ def _transition(
         comment=comment,
         ip=ip,
     )
+    if isinstance(locked, Action):
+        flows.advance(action=locked, transition=name, actor=actor)
     return locked
 
 
@@ -407,6 +409,7 @@ def create_action(*, programme: Programme, actor, data: dict, ip: str | None = N
         changes=audit.field_changes({}, _display_values(action)),
         ip=ip,
     )
+    flows.start(action=action)
     return action
 
 

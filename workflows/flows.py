@@ -1,0 +1,268 @@
+"""The action's lifecycle as a viewflow process: each decision waiting on a role is a task.
+
+The state machine decides; the flow follows. One process per fiche action (its artifact).
+A ``Switch`` routes to the human task of the fiche's current stage; when a transition service
+moves the fiche, ``advance`` (called in the service's transaction) finishes the open task —
+done by the actor when the transition was this stage's decision, cancelled when another rule
+moved the fiche (for instance the COPIL abandoning a draft) — and routes again. Nothing here
+changes a state.
+
+Tasks carry no django permission (``owner_permission`` stays empty) and viewflow's own task
+lists are not mounted: viewflow 2.4's queue understands object-level permissions only through
+django-guardian. Who sees and takes a task is decided from memberships by ``task_queue``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+from django.shortcuts import redirect
+from django.utils import timezone
+from viewflow import this
+from viewflow.workflow import flow, lock
+from viewflow.workflow.models import Process, Task
+from viewflow.workflow.status import PROCESS, STATUS
+
+from projects.models import Action, ActionState, Role
+from projects.permissions import actions_where
+
+OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A state of the fiche, the decision it waits for, and who takes it."""
+
+    state: str
+    label: str
+    roles: frozenset[str]
+    transitions: tuple[str, ...]
+
+
+STAGES = {
+    "launch": Stage(
+        ActionState.DRAFT,
+        "Lancer la co-construction",
+        frozenset({Role.COORDINATOR}),
+        ("start_co_construction",),
+    ),
+    "submit": Stage(
+        ActionState.CO_CONSTRUCTION,
+        "Finaliser la fiche et la soumettre au COPIL",
+        frozenset({Role.COORDINATOR}),
+        ("submit_to_copil",),
+    ),
+    "copil_decision": Stage(
+        ActionState.COPIL_REVIEW,
+        "Décision du COPIL",
+        frozenset({Role.COPIL}),
+        ("approve", "request_changes", "reject"),
+    ),
+    "plan_funding": Stage(
+        ActionState.VALIDATED,
+        "Ouvrir les financements ou démarrer",
+        frozenset({Role.COORDINATOR}),
+        ("open_funding", "start_implementation"),
+    ),
+    "follow_funding": Stage(
+        ActionState.FUNDING,
+        "Suivre les financements et démarrer",
+        frozenset({Role.COORDINATOR}),
+        ("start_implementation", "rework"),
+    ),
+    "implement": Stage(
+        ActionState.IMPLEMENTATION,
+        "Mettre en œuvre et terminer",
+        frozenset({Role.COORDINATOR, Role.ACTION_LEAD}),
+        ("finish_implementation",),
+    ),
+    "close_decision": Stage(
+        ActionState.EVALUATION,
+        "Clôture par le COPIL",
+        frozenset({Role.COPIL}),
+        ("close",),
+    ),
+}
+STAGE_OF_STATE = {stage.state: name for name, stage in STAGES.items()}
+
+
+def _in_state(state: str):
+    def condition(activation) -> bool:
+        return (
+            Action.objects.filter(pk=activation.process.artifact_object_id)
+            .values_list("state", flat=True)
+            .get()
+            == state
+        )
+
+    condition.__name__ = f"in_{state}"
+    return condition
+
+
+def _router() -> flow.Switch:
+    switch = flow.Switch()
+    for name, stage in STAGES.items():
+        switch = switch.Case(getattr(this, name), _in_state(stage.state))
+    return switch.Default(this.end)  # rejected, closed, abandoned
+
+
+def _stage_task(name: str) -> flow.View:
+    return (
+        flow.View(this.open_action)
+        .Annotation(title=STAGES[name].label)
+        .onCreate(this.set_due_date)
+        .Next(this.route)
+    )
+
+
+class ActionFlow(flow.Flow):
+    process_title = "Cycle de vie d'une fiche action"
+    lock_impl = lock.select_for_update_lock
+
+    start = flow.StartHandle(this.start_process).Next(this.route)
+    route = _router()
+    launch = _stage_task("launch")
+    submit = _stage_task("submit")
+    copil_decision = _stage_task("copil_decision")
+    plan_funding = _stage_task("plan_funding")
+    follow_funding = _stage_task("follow_funding")
+    implement = _stage_task("implement")
+    close_decision = _stage_task("close_decision")
+    end = flow.End()
+
+    def start_process(self, activation, action: Action):
+        activation.process.artifact = action
+        return activation.process
+
+    def set_due_date(self, activation) -> None:
+        days = (
+            Action.objects.filter(pk=activation.process.artifact_object_id)
+            .values_list("programme__task_due_days", flat=True)
+            .get()
+        )
+        due = timezone.localdate() + datetime.timedelta(days=days)
+        activation.task.data = {**activation.task.data, "due": due.isoformat()}
+        activation.task.save(update_fields=["data"])
+
+    def open_action(self, request, **kwargs):
+        """Tasks are worked on the fiche's own page."""
+        task = Task.objects.get(pk=kwargs["task_pk"])
+        return redirect("action", pk=task.process.artifact_object_id)
+
+
+def _action_type() -> ContentType:
+    return ContentType.objects.get_for_model(Action)
+
+
+def process_of(action: Action) -> Process:
+    return Process.objects.get(
+        flow_class=ActionFlow,
+        artifact_content_type=_action_type(),
+        artifact_object_id=action.pk,
+    )
+
+
+def start(*, action: Action) -> Process:
+    """Start the fiche's process (in the transaction that creates the fiche)."""
+    return ActionFlow.start.run(action=action)
+
+
+def advance(*, action: Action, transition: str, actor) -> None:
+    """After ``transition`` moved the fiche: finish its open task and route to the next one.
+    Runs inside the transition service's transaction, after the fiche row was locked."""
+    process = process_of(action)
+    with ActionFlow.lock(process.pk):
+        for task in Task.objects.filter(process=process, status__in=OPEN).exclude(
+            flow_task_type__in=("START", "END")
+        ):
+            activation = task.flow_task.activation_class(task)
+            node = task.flow_task.name
+            if transition in STAGES[node].transitions:
+                if task.status == STATUS.NEW:
+                    activation.assign(actor)
+                elif task.owner_id != actor.pk:
+                    activation.reassign(actor)
+                if task.status == STATUS.ASSIGNED:
+                    activation.start(None)
+                activation.execute()  # done by the actor, and on to the next stage
+            else:
+                activation.cancel()
+                routing = ActionFlow.route._create(activation, task.token)
+                activation._activate_next({routing})
+
+
+def open_task(action: Action) -> Task | None:
+    return (
+        Task.objects.filter(
+            process__flow_class=ActionFlow,
+            process__artifact_content_type=_action_type(),
+            process__artifact_object_id=action.pk,
+            status__in=OPEN,
+            flow_task_type="HUMAN",
+        )
+        .select_related("owner")
+        .first()
+    )
+
+
+def task_queue(user) -> QuerySet[Task]:
+    """Open tasks of the fiches for which the user holds the stage's role (memberships, not
+    django permissions): a COPIL member of programme A never sees programme B's tasks."""
+    condition = Q()
+    for name, stage in STAGES.items():
+        condition |= Q(
+            flow_task=getattr(ActionFlow, name),
+            process__artifact_object_id__in=actions_where(user, stage.roles).values("pk"),
+        )
+    return Task.objects.filter(
+        condition,
+        process__flow_class=ActionFlow,
+        process__artifact_content_type=_action_type(),
+        status__in=OPEN,
+    )
+
+
+def due_date(task: Task) -> datetime.date | None:
+    due = (task.data or {}).get("due")
+    return datetime.date.fromisoformat(due) if due else None
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    action_id: int
+    state: str
+    expected: str | None
+    found: list[str]
+
+
+def disagreements() -> list[Disagreement]:
+    """Every fiche whose open tasks do not match its state (expected: exactly the task of its
+    stage; none once the fiche is rejected, closed or abandoned)."""
+    open_nodes: dict[int, list[str]] = {}
+    for action_id, flow_task in Task.objects.filter(
+        process__flow_class=ActionFlow,
+        process__artifact_content_type=_action_type(),
+        status__in=OPEN,
+        flow_task_type="HUMAN",
+    ).values_list("process__artifact_object_id", "flow_task"):
+        open_nodes.setdefault(action_id, []).append(flow_task.name)
+    with_process = set(
+        Process.objects.filter(
+            flow_class=ActionFlow, artifact_content_type=_action_type()
+        ).values_list("artifact_object_id", flat=True)
+    )
+    found = []
+    for action_id, state in Action.objects.values_list("pk", "state").iterator(chunk_size=5000):
+        expected = STAGE_OF_STATE.get(state)
+        nodes = open_nodes.get(action_id, [])
+        if action_id not in with_process:
+            found.append(Disagreement(action_id, state, expected, ["(aucun processus)"]))
+        elif nodes != ([expected] if expected else []):
+            found.append(Disagreement(action_id, state, expected, nodes))
+    return found
+
+
+__all__ = ["ActionFlow", "PROCESS"]
