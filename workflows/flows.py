@@ -18,7 +18,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.shortcuts import redirect
 from django.utils import timezone
 from viewflow import this
@@ -194,6 +194,21 @@ def advance(*, action: Action, transition: str, actor) -> None:
                 activation._activate_next({routing})
 
 
+def assign(task: Task, user) -> None:
+    """Give the open task to ``user`` (the caller checked who may take it)."""
+    with ActionFlow.lock(task.process_id):
+        activation = task.flow_task.activation_class(task)
+        if task.status == STATUS.NEW:
+            activation.assign(user)
+        else:
+            activation.reassign(user)
+
+
+def unassign(task: Task) -> None:
+    with ActionFlow.lock(task.process_id):
+        task.flow_task.activation_class(task).unassign()
+
+
 def open_task(action: Action) -> Task | None:
     return (
         Task.objects.filter(
@@ -223,6 +238,33 @@ def task_queue(user) -> QuerySet[Task]:
         process__artifact_content_type=_action_type(),
         status__in=OPEN,
     )
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    task: Task
+    action: Action
+    stage: Stage
+    due: datetime.date | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.due is not None and self.due < timezone.localdate()
+
+
+def task_rows(tasks: QuerySet[Task], limit: int) -> list[TaskRow]:
+    """Tasks with their fiche, soonest due first (two queries whatever the number)."""
+    tasks = list(
+        tasks.select_related("owner")
+        .annotate(action_id=F("process__artifact_object_id"))
+        .order_by("data__due", "pk")[:limit]
+    )
+    actions = Action.objects.select_related("programme").in_bulk([t.action_id for t in tasks])
+    return [
+        TaskRow(t, actions[t.action_id], STAGES[t.flow_task.name], due_date(t))
+        for t in tasks
+        if t.action_id in actions
+    ]
 
 
 def due_date(task: Task) -> datetime.date | None:
@@ -265,4 +307,4 @@ def disagreements() -> list[Disagreement]:
     return found
 
 
-__all__ = ["ActionFlow", "PROCESS"]
+__all__ = ["PROCESS", "STATUS", "ActionFlow", "Task"]

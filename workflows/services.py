@@ -294,6 +294,63 @@ def fiche_snapshot(action: Action) -> dict:
     }
 
 
+# --- Tasks: taking and releasing the decision a stage waits for ------------------------------
+
+
+def _locked_task(task_id: int, actor) -> tuple[flows.Task, Action]:
+    task = flows.Task.objects.select_for_update().get(pk=task_id)
+    action = _lock(Action(pk=task.process.artifact_object_id))
+    if task.status not in (flows.STATUS.NEW, flows.STATUS.ASSIGNED):
+        raise Refused("already_moved", "Cette tâche est déjà terminée.")
+    if not flows.task_queue(actor).filter(pk=task.pk).exists():
+        stage = flows.STAGES[task.flow_task.name]
+        raise Refused("role", f"« {stage.label} » revient à : {_roles_label(stage.roles)}.")
+    return task, action
+
+
+@transaction.atomic
+def take_task(*, task_id: int, actor, ip: str | None = None) -> flows.Task:
+    """The actor takes the task: it appears as theirs, the others see who holds it."""
+    task, action = _locked_task(task_id, actor)
+    if task.owner_id == actor.pk:
+        return task
+    previous = task.owner
+    flows.assign(task, actor)
+    audit.record(
+        programme_id=action.programme_id,
+        actor=actor,
+        obj=action,
+        event="take_task",
+        changes={
+            "task_owner": [
+                audit.actor_label(previous) if previous else None,
+                audit.actor_label(actor),
+            ]
+        },
+        comment=flows.STAGES[task.flow_task.name].label,
+        ip=ip,
+    )
+    return task
+
+
+@transaction.atomic
+def release_task(*, task_id: int, actor, ip: str | None = None) -> flows.Task:
+    task, action = _locked_task(task_id, actor)
+    if task.owner_id != actor.pk:
+        raise Refused("role", "Seule la personne qui a pris la tâche peut la libérer.")
+    flows.unassign(task)
+    audit.record(
+        programme_id=action.programme_id,
+        actor=actor,
+        obj=action,
+        event="release_task",
+        changes={"task_owner": [audit.actor_label(actor), None]},
+        comment=flows.STAGES[task.flow_task.name].label,
+        ip=ip,
+    )
+    return task
+
+
 # --- Programme and funding-request lifecycles -----------------------------------------------
 
 

@@ -8,6 +8,8 @@ urlpatterns = [
     path("dispositifs/<int:pk>/proposer/", views.action_create, name="action-create"),
     path("actions/<int:pk>/", views.action_detail, name="action"),
     path("actions/<int:pk>/modifier/", views.action_edit, name="action-edit"),
+    path("taches/<int:pk>/prendre/", views.task_take, name="task-take"),
+    path("taches/<int:pk>/liberer/", views.task_release, name="task-release"),
     path(
         "actions/<int:pk>/transitions/<str:name>/",
         views.action_transition,

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from projects.forms import FicheForm
@@ -26,7 +27,7 @@ from projects.permissions import (
     visible_programmes,
 )
 
-from . import services
+from . import flows, services
 from .models import AuditEvent
 
 PAGE_SIZE = 50
@@ -38,6 +39,9 @@ def version_token(action: Action) -> str:
 
 def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
+
+
+TASK_LIST_SIZE = 50
 
 
 @login_required
@@ -59,7 +63,18 @@ def home(request: HttpRequest) -> HttpResponse:
         }
         for p in programmes
     ]
-    return render(request, "coordo/home.html", {"rows": rows})
+    queue = flows.task_queue(request.user)
+    return render(
+        request,
+        "coordo/home.html",
+        {
+            "rows": rows,
+            "my_tasks": flows.task_rows(queue.filter(owner=request.user), TASK_LIST_SIZE),
+            # Held by nobody or by a colleague: the user's roles can take them (over).
+            "open_tasks": flows.task_rows(queue.exclude(owner=request.user), TASK_LIST_SIZE),
+            "open_count": queue.exclude(owner=request.user).count(),
+        },
+    )
 
 
 @login_required
@@ -105,6 +120,7 @@ def _transitions_open_to(user, action: Action) -> list[dict]:
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_visible_action(request.user, pk)
     roles = roles_for(request.user, programme_id=action.programme_id, scopes=action_scopes(action))
+    task = flows.open_task(action)
     events = Paginator(
         AuditEvent.objects.filter(object_type="projects.action", object_id=str(action.pk))
         .only("seq", "at", "actor_label", "event", "from_state", "to_state", "changes", "comment")
@@ -118,9 +134,17 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "action": action,
             "transitions": _transitions_open_to(request.user, action),
             "version": version_token(action),
+            "task": task,
+            "task_stage": flows.STAGES[task.flow_task.name] if task else None,
+            "task_due": flows.due_date(task) if task else None,
+            "can_take": bool(task)
+            and bool(roles & flows.STAGES[task.flow_task.name].roles)
+            and task.owner_id != request.user.pk,
+            "today": timezone.localdate(),
             "can_edit": action.state in EDITABLE_STATES and bool(roles & services.FICHE_EDITORS),
             "events": events,
             "state_labels": dict(ActionState.choices),
+            "role_labels": dict(Role.choices),
             "snapshots": action.snapshots.select_related("submitted_by").order_by("-version"),
             "budget_lines": action.budget_lines.all(),
             "indicators": action.indicators.all(),
@@ -233,4 +257,32 @@ def action_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"« {services.transition_label(Action, name)} » : fait.")
+    return redirect("action", pk=action.pk)
+
+
+@require_POST
+@login_required
+def task_take(request: HttpRequest, pk: int) -> HttpResponse:
+    return _task_action(request, pk, services.take_task, "La tâche est à vous.")
+
+
+@require_POST
+@login_required
+def task_release(request: HttpRequest, pk: int) -> HttpResponse:
+    return _task_action(request, pk, services.release_task, "Tâche libérée pour les autres.")
+
+
+def _task_action(request: HttpRequest, pk: int, service, success: str) -> HttpResponse:
+    task = flows.Task.objects.filter(pk=pk, process__flow_class=flows.ActionFlow).first()
+    if task is None:
+        raise Http404("Tâche introuvable.")
+    action = get_visible_action(request.user, task.process.artifact_object_id)
+    try:
+        service(task_id=task.pk, actor=request.user, ip=client_ip(request))
+    except services.Refused as exc:
+        if exc.rule == "role":
+            raise PermissionDenied(exc.message) from exc
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
     return redirect("action", pk=action.pk)

@@ -1,0 +1,96 @@
+"""The inbox: who sees which task, taking and releasing, deadlines."""
+
+import datetime
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from viewflow.workflow.models import Task
+
+from projects.models import ActionState
+from tests.world import action_in, build_world, new_action
+from workflows import flows
+from workflows.models import AuditEvent
+
+
+def test_copil_member_sees_the_decision_in_the_home_inbox(client, world):
+    action = action_in(world, ActionState.COPIL_REVIEW)
+    client.force_login(world.copil)
+    page = client.get(reverse("home")).content.decode()
+    assert "Décision du COPIL" in page
+    assert reverse("action", args=[action.pk]) in page
+    client.force_login(world.ars_referent)
+    page = client.get(reverse("home")).content.decode()
+    assert reverse("action", args=[action.pk]) not in page
+
+
+def test_take_then_release_a_task(client, world):
+    action = action_in(world, ActionState.COPIL_REVIEW)
+    task = flows.open_task(action)
+    client.force_login(world.copil)
+    assert client.post(reverse("task-take", args=[task.pk])).status_code == 302
+    assert Task.objects.get(pk=task.pk).owner == world.copil
+    taken = AuditEvent.objects.get(event="take_task", object_id=str(action.pk))
+    assert taken.actor == world.copil and taken.comment == "Décision du COPIL"
+    # The colleague sees who holds it and may take it over.
+    client.force_login(world.copil2)
+    home = client.get(reverse("home")).content.decode()
+    assert world.copil.get_full_name() in home
+    assert "Prendre la tâche" in client.get(reverse("action", args=[action.pk])).content.decode()
+    # Only the holder releases it.
+    assert client.post(reverse("task-release", args=[task.pk])).status_code == 403
+    client.force_login(world.copil)
+    client.post(reverse("task-release", args=[task.pk]))
+    assert Task.objects.get(pk=task.pk).owner is None
+    assert AuditEvent.objects.filter(event="release_task").count() == 1
+
+
+def test_a_role_that_cannot_decide_cannot_take_and_outsiders_get_404(client, world):
+    action = action_in(world, ActionState.COPIL_REVIEW)
+    task = flows.open_task(action)
+    events = AuditEvent.objects.count()
+    client.force_login(world.coordinator)
+    assert client.post(reverse("task-take", args=[task.pk])).status_code == 403
+    client.force_login(world.outsider)
+    assert client.post(reverse("task-take", args=[task.pk])).status_code == 404
+    assert Task.objects.get(pk=task.pk).owner is None
+    assert AuditEvent.objects.count() == events
+
+
+def test_deciding_a_task_held_by_a_colleague_completes_it_for_the_decider(world):
+    from workflows import services
+
+    action = action_in(world, ActionState.COPIL_REVIEW)
+    task = flows.open_task(action)
+    services.take_task(task_id=task.pk, actor=world.copil)
+    services.approve(action=action, actor=world.copil2)
+    done = Task.objects.get(pk=task.pk)
+    assert (done.status, done.owner) == ("DONE", world.copil2)
+
+
+def test_overdue_tasks_are_marked(client, world):
+    action = new_action(world)
+    task = flows.open_task(action)
+    task.data = {"due": (datetime.date.today() - datetime.timedelta(days=3)).isoformat()}
+    task.save(update_fields=["data"])
+    client.force_login(world.coordinator)
+    assert "en retard" in client.get(reverse("home")).content.decode()
+    assert "en retard" in client.get(reverse("action", args=[action.pk])).content.decode()
+
+
+def _home_queries(client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("home")).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_home_query_count_does_not_grow_with_tasks(client, world):
+    other = build_world(prefix="x-")
+    client.force_login(world.coordinator)
+    new_action(world)
+    action_in(other, ActionState.DRAFT)
+    few = _home_queries(client)
+    for _ in range(40):
+        new_action(world)
+    action_in(world, ActionState.COPIL_REVIEW)
+    assert _home_queries(client) == few
