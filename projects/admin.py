@@ -3,7 +3,9 @@ from django.contrib import admin
 from .models import (
     Action,
     ActionSnapshot,
+    AgendaItem,
     Axis,
+    Meeting,
     Membership,
     Objective,
     Organisation,
@@ -88,3 +90,20 @@ class ActionAdmin(ReadOnlyAdmin):
 class ActionSnapshotAdmin(ReadOnlyAdmin):
     list_display = ["action", "version", "submitted_at", "submitted_by"]
     list_select_related = ["action", "submitted_by"]
+
+
+class AgendaItemInline(admin.TabularInline):
+    model = AgendaItem
+    extra = 0
+    can_delete = False
+    readonly_fields = ["position", "action", "state_at_agenda", "decision", "comment"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Meeting)
+class MeetingAdmin(ReadOnlyAdmin):
+    list_display = ["programme", "body", "date", "place", "chair", "applied_at"]
+    list_filter = ["programme", "body"]
+    inlines = [AgendaItemInline]

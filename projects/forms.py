@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Action, Objective, Organisation, WorkingGroup
+from .models import Action, Meeting, Objective, Organisation, WorkingGroup
 
 
 class FicheForm(forms.ModelForm):
@@ -36,3 +36,10 @@ class FicheForm(forms.ModelForm):
         if start and end and end < start:
             self.add_error("planned_end", "La fin prévue doit suivre le début prévu.")
         return cleaned
+
+
+class MeetingForm(forms.ModelForm):
+    class Meta:
+        model = Meeting
+        fields = ["body", "date", "place"]
+        widgets = {"date": forms.DateTimeInput(attrs={"type": "datetime-local"})}

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from viewflow.fsm import FSMField, State
 
 
@@ -693,3 +694,99 @@ class ActionSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} — v{self.version}"
+
+
+class Meeting(models.Model):
+    """A session of a governance body (instance): agenda, attendance, decisions, minutes."""
+
+    class Body(models.TextChoices):
+        COPIL = "copil", "Comité de pilotage (COPIL)"
+        COTECH = "cotech", "Comité technique (COTECH)"
+        PLENARY = "plenary", "Assemblée plénière"
+        WORKING_GROUP = "working_group", "Groupe de travail"
+
+    # What each body decides in session, by the state the fiche waits in.
+    DECISIONS = {
+        Body.COPIL: {
+            ActionState.COPIL_REVIEW: ("approve", "request_changes", "reject", "abandon"),
+            ActionState.EVALUATION: ("close", "abandon"),
+        },
+    }
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="meetings", verbose_name="dispositif"
+    )
+    body = models.CharField("instance", max_length=20, choices=Body.choices)
+    date = models.DateTimeField("date et heure")
+    place = models.CharField("lieu", max_length=200)
+    chair = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="président·e de séance",
+    )
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name="présents"
+    )
+    other_attendees = models.TextField("autres participants", blank=True)
+    notes = models.TextField("relevé des échanges", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="créée par",
+    )
+    applied_at = models.DateTimeField("décisions appliquées le", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = "séance"
+        verbose_name_plural = "séances"
+
+    def __str__(self) -> str:
+        return f"{self.get_body_display()} du {timezone.localtime(self.date):%d/%m/%Y}"
+
+    def states_on_agenda(self) -> list[str]:
+        return list(self.DECISIONS.get(self.body, {}))
+
+
+class AgendaItem(models.Model):
+    class Decision(models.TextChoices):
+        NONE = "", "Pas de décision (reportée)"
+        APPROVE = "approve", "Valider"
+        REQUEST_CHANGES = "request_changes", "Demander des modifications"
+        REJECT = "reject", "Rejeter"
+        CLOSE = "close", "Clôturer"
+        ABANDON = "abandon", "Abandonner"
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="agenda_items", verbose_name="séance"
+    )
+    action = models.ForeignKey(
+        Action, on_delete=models.PROTECT, related_name="agenda_items", verbose_name="fiche action"
+    )
+    position = models.PositiveSmallIntegerField("ordre")
+    state_at_agenda = models.CharField(
+        "état à l'inscription", max_length=20, choices=ActionState.choices
+    )
+    decision = models.CharField(
+        "décision", max_length=20, choices=Decision.choices, blank=True, default=""
+    )
+    comment = models.TextField("motif / commentaire", blank=True)
+
+    class Meta:
+        ordering = ["meeting", "position"]
+        verbose_name = "point à l'ordre du jour"
+        verbose_name_plural = "ordre du jour"
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "action"], name="agenda_action_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.action}"
+
+    def decision_choices(self) -> list[tuple[str, str]]:
+        allowed = self.meeting.DECISIONS.get(self.meeting.body, {}).get(self.state_at_agenda, ())
+        return [(v, label) for v, label in self.Decision.choices if v == "" or v in allowed]

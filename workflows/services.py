@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -23,6 +24,9 @@ from projects.models import (
     Action,
     ActionSnapshot,
     ActionState,
+    AgendaItem,
+    Meeting,
+    Membership,
     Programme,
     Role,
 )
@@ -79,6 +83,10 @@ def _state_label(obj: models.Model, field: str) -> str:
 
 def _roles_label(roles) -> str:
     return ", ".join(sorted(str(Role(r).label) for r in roles))
+
+
+def _reason_required(name: str) -> bool:
+    return any(t.custom.get("reason_required") for t in getattr(Action, name).get_transitions())
 
 
 def transition_label(model: type[models.Model], name: str) -> str:
@@ -645,3 +653,157 @@ def write_evaluation_report(
         raise Refused("state", "Le rapport d'évaluation de cette action existe déjà.")
     report = EvaluationReport(action=locked, written_by=actor, **fields)
     return _record_child(report, action=locked, actor=actor, event="write_evaluation_report", ip=ip)
+
+
+# --- Meetings of the governance bodies -------------------------------------------------------
+
+
+def _check_coordinator(actor, programme_id: int, what: str) -> None:
+    if not holds_role(actor, programme_id=programme_id, roles={Role.COORDINATOR}):
+        raise Refused("role", f"{what} revient à : {_roles_label({Role.COORDINATOR})}.")
+
+
+@transaction.atomic
+def create_meeting(
+    *, programme: Programme, actor, body: str, date, place: str, ip: str | None = None
+) -> Meeting:
+    """The coordinator convenes a session; its agenda lists the fiches awaiting the body."""
+    _check_coordinator(actor, programme.pk, "Préparer une séance")
+    meeting = Meeting(programme=programme, body=body, date=date, place=place, created_by=actor)
+    _validated(meeting)
+    meeting.save()
+    waiting = programme.actions.filter(state__in=meeting.states_on_agenda()).order_by("state", "pk")
+    AgendaItem.objects.bulk_create(
+        AgendaItem(meeting=meeting, action=a, position=i, state_at_agenda=a.state)
+        for i, a in enumerate(waiting, start=1)
+    )
+    audit.record(
+        programme_id=programme.pk,
+        actor=actor,
+        obj=meeting,
+        event="create_meeting",
+        changes=audit.field_changes(
+            {}, {"body": meeting.get_body_display(), "date": meeting.date, "place": place}
+        ),
+        ip=ip,
+    )
+    return meeting
+
+
+def _locked_meeting(meeting: Meeting, actor) -> Meeting:
+    locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _check_coordinator(actor, locked.programme_id, "Tenir le registre d'une séance")
+    if locked.applied_at:
+        raise Refused("already_moved", "Les décisions de cette séance sont déjà appliquées.")
+    return locked
+
+
+@transaction.atomic
+def record_meeting(
+    *,
+    meeting: Meeting,
+    actor,
+    chair_id: int | None,
+    attendee_ids: list[int],
+    other_attendees: str = "",
+    notes: str = "",
+    decisions: dict[int, tuple[str, str]],
+    ip: str | None = None,
+) -> Meeting:
+    """Record attendance and one decision per agenda item (nothing is applied yet)."""
+    locked = _locked_meeting(meeting, actor)
+    members = set(
+        Membership.objects.active()
+        .filter(programme_id=locked.programme_id)
+        .values_list("user_id", flat=True)
+    )
+    errors: dict[str, list[str]] = {}
+    if set(attendee_ids) - members:
+        errors["attendees"] = ["Seuls les membres du dispositif peuvent être cochés présents."]
+    chair = get_user_model().objects.filter(pk=chair_id).first() if chair_id else None
+    if chair_id and not holds_role(chair, programme_id=locked.programme_id, roles={Role.COPIL}):
+        errors["chair"] = ["La présidence revient à un membre du COPIL."]
+    items = {item.pk: item for item in locked.agenda_items.select_related("meeting")}
+    for item_id, (decision, _comment) in decisions.items():
+        item = items.get(item_id)
+        if item is None or decision not in dict(item.decision_choices()):
+            errors[f"decision_{item_id}"] = ["Décision impossible pour ce point."]
+    if errors:
+        raise Refused("invalid", "Certaines saisies ne sont pas valides.", errors)
+    before = {
+        "chair": locked.chair,
+        "attendees": ", ".join(sorted(str(u) for u in locked.attendees.all())),
+    }
+    locked.chair_id = chair_id
+    locked.other_attendees = other_attendees
+    locked.notes = notes
+    locked.save()
+    locked.attendees.set(attendee_ids)
+    for item_id, (decision, comment) in decisions.items():
+        item = items[item_id]
+        item.decision, item.comment = decision, comment.strip()
+        item.save(update_fields=["decision", "comment"])
+    after = {
+        "chair": locked.chair,
+        "attendees": ", ".join(sorted(str(u) for u in locked.attendees.all())),
+    }
+    audit.record(
+        programme_id=locked.programme_id,
+        actor=actor,
+        obj=locked,
+        event="record_meeting",
+        changes=audit.field_changes(before, after)
+        | {
+            f"point {items[i].position}": [None, f"{items[i].get_decision_display()} {c}".strip()]
+            for i, (d, c) in decisions.items()
+            if d
+        },
+        ip=ip,
+    )
+    return locked
+
+
+@transaction.atomic
+def apply_meeting_decisions(*, meeting: Meeting, actor, ip: str | None = None) -> Meeting:
+    """Apply every decision of the session, all or nothing: the first refused item undoes the
+    others, and the error names the item and the rule. Decisions are taken in the name of the
+    chair (a COPIL member present), so the preparer-cannot-approve rule applies to them."""
+    locked = _locked_meeting(meeting, actor)
+    chair = locked.chair
+    if chair is None:
+        raise Refused("guard", "Désignez la présidence de séance avant d'appliquer les décisions.")
+    if not locked.attendees.filter(pk=chair.pk).exists():
+        raise Refused("guard", "La présidence de séance doit figurer parmi les présents.")
+    items = list(
+        locked.agenda_items.exclude(decision="").select_related("action").order_by("position")
+    )
+    if not items:
+        raise Refused("guard", "Aucune décision n'est saisie pour cette séance.")
+    for item in items:
+        comment = item.comment.strip()
+        if comment:
+            comment = f"{comment} — {locked}"
+        elif not _reason_required(item.decision):
+            comment = str(locked)  # a missing mandatory reason must stay missing
+        try:
+            ACTION_TRANSITIONS[item.decision](
+                action=Action.objects.get(pk=item.action_id), actor=chair, comment=comment, ip=ip
+            )
+        except Refused as exc:
+            raise Refused(
+                exc.rule,
+                f"Point {item.position} « {item.action} » ({item.get_decision_display()}) : "
+                f"{exc.message} Aucune décision de la séance n'a été appliquée.",
+                {"item": [str(item.pk)]},
+            ) from exc
+    locked.applied_at = timezone.now()
+    locked.save(update_fields=["applied_at"])
+    audit.record(
+        programme_id=locked.programme_id,
+        actor=actor,
+        obj=locked,
+        event="apply_meeting_decisions",
+        comment=f"{len(items)} décision(s) appliquée(s), présidence : {audit.actor_label(chair)}",
+        ip=ip,
+    )
+    return locked

@@ -7,6 +7,7 @@ but not do answers 403.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -16,8 +17,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from projects.forms import FicheForm
-from projects.models import EDITABLE_STATES, Action, ActionState, Role
+from projects.forms import FicheForm, MeetingForm
+from projects.models import EDITABLE_STATES, Action, ActionState, Meeting, Role
 from projects.permissions import (
     action_scopes,
     get_visible_action,
@@ -286,3 +287,132 @@ def _task_action(request: HttpRequest, pk: int, service, success: str) -> HttpRe
     else:
         messages.success(request, success)
     return redirect("action", pk=action.pk)
+
+
+@login_required
+def meeting_list(request: HttpRequest, pk: int) -> HttpResponse:
+    programme = get_visible_programme(request.user, pk)
+    is_coordinator = Role.COORDINATOR in roles_in(request.user, programme.pk)
+    form = MeetingForm(request.POST or None)
+    if request.method == "POST":
+        if not is_coordinator:
+            raise PermissionDenied("La coordination prépare les séances.")
+        if form.is_valid():
+            meeting = services.create_meeting(
+                programme=programme, actor=request.user, ip=client_ip(request), **form.cleaned_data
+            )
+            messages.success(
+                request,
+                f"Séance créée ; {meeting.agenda_items.count()} fiche(s) inscrite(s) à l'ordre "
+                "du jour.",
+            )
+            return redirect("meeting", pk=meeting.pk)
+    meetings = programme.meetings.annotate(items=Count("agenda_items")).order_by("-date")
+    return render(
+        request,
+        "coordo/meetings.html",
+        {"programme": programme, "meetings": meetings, "form": form, "can_create": is_coordinator},
+        status=_status(form),
+    )
+
+
+def _visible_meeting(user, pk: int) -> Meeting:
+    meeting = Meeting.objects.select_related("programme", "chair").filter(pk=pk).first()
+    if meeting is None:
+        raise Http404("Séance introuvable.")
+    get_visible_programme(user, meeting.programme_id)  # 404 outside the programme
+    return meeting
+
+
+@login_required
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _visible_meeting(request.user, pk)
+    editable = not meeting.applied_at and Role.COORDINATOR in roles_in(
+        request.user, meeting.programme_id
+    )
+    errors: dict = {}
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied("Seule la coordination tient le registre de la séance.")
+        items = list(meeting.agenda_items.all())
+        try:
+            services.record_meeting(
+                meeting=meeting,
+                actor=request.user,
+                chair_id=int(request.POST["chair"]) if request.POST.get("chair") else None,
+                attendee_ids=[int(v) for v in request.POST.getlist("attendees") if v.isdigit()],
+                other_attendees=request.POST.get("other_attendees", ""),
+                notes=request.POST.get("notes", ""),
+                decisions={
+                    item.pk: (
+                        request.POST.get(f"decision_{item.pk}", ""),
+                        request.POST.get(f"comment_{item.pk}", ""),
+                    )
+                    for item in items
+                },
+                ip=client_ip(request),
+            )
+            if "apply" in request.POST:
+                services.apply_meeting_decisions(
+                    meeting=meeting, actor=request.user, ip=client_ip(request)
+                )
+                messages.success(request, "Les décisions de la séance ont été appliquées.")
+            else:
+                messages.success(request, "Registre de séance enregistré.")
+            return redirect("meeting", pk=meeting.pk)
+        except services.Refused as exc:
+            errors = exc.errors
+            messages.error(request, exc.message)
+            meeting = _visible_meeting(request.user, pk)
+    items = meeting.agenda_items.select_related("action", "action__lead_organisation")
+    members = (
+        get_user_model()
+        .objects.filter(memberships__programme_id=meeting.programme_id, memberships__is_active=True)
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+    copil_ids = set(
+        meeting.programme.memberships.filter(role=Role.COPIL, is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    return render(
+        request,
+        "coordo/meeting.html",
+        {
+            "meeting": meeting,
+            "items": items,
+            "members": members,
+            "copil_members": [m for m in members if m.pk in copil_ids],
+            "present": set(meeting.attendees.values_list("pk", flat=True)),
+            "editable": editable,
+            "errors": errors,
+            "error_item": int(errors["item"][0]) if errors.get("item") else None,
+            "state_labels": dict(ActionState.choices),
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _visible_meeting(request.user, pk)
+    present = set(meeting.attendees.values_list("pk", flat=True))
+    members = (
+        meeting.programme.memberships.filter(
+            is_active=True, role__in=[Role.COPIL, Role.COORDINATOR]
+        )
+        .select_related("user", "organisation")
+        .order_by("user__last_name")
+    )
+    return render(
+        request,
+        "coordo/minutes.html",
+        {
+            "meeting": meeting,
+            "items": meeting.agenda_items.select_related("action"),
+            "present_users": meeting.attendees.order_by("last_name"),
+            "absent": [m for m in members if m.user_id not in present],
+            "state_labels": dict(ActionState.choices),
+        },
+    )

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from projects.models import (
     ActionState,
@@ -548,6 +549,15 @@ class Command(BaseCommand):
                 year=2025 if state == ActionState.CLOSED else 2026,
             )
             demo.bring_to(state, fiche, programme=prog, cast=cast)
+        # The next COPIL of each programme is convened: its agenda lists what awaits it.
+        for prog, _, _ in structure.values():
+            services.create_meeting(
+                programme=prog,
+                actor=users["coordinatrice"],
+                body="copil",
+                date=timezone.make_aware(datetime.datetime(2026, 12, 10, 14, 0)),
+                place="Hôtel de ville de Lys-sur-Marque, salle du conseil",
+            )
 
     def _users(self) -> dict:
         User = get_user_model()

@@ -1,0 +1,195 @@
+"""COPIL sessions: agenda, attendance, decisions applied all together or not at all."""
+
+from django.urls import reverse
+
+from projects.models import Action, ActionState, AgendaItem, Meeting, Membership, Role
+from tests.world import action_in, build_world, evaluate
+from workflows import flows
+from workflows.models import AuditEvent
+
+
+def stored(action):
+    return Action.objects.get(pk=action.pk)
+
+
+def create_session(client, world) -> Meeting:
+    client.force_login(world.coordinator)
+    response = client.post(
+        reverse("meetings", args=[world.programme.pk]),
+        {"body": "copil", "date": "2026-12-10T14:00", "place": "Salle du conseil"},
+    )
+    meeting = Meeting.objects.get(programme=world.programme)
+    assert response["Location"] == reverse("meeting", args=[meeting.pk])
+    return meeting
+
+
+def register(client, meeting, *, chair, present, decisions, apply=True):
+    data = {"chair": chair.pk if chair else "", "attendees": [u.pk for u in present]}
+    for item in meeting.agenda_items.all():
+        decision, comment = decisions.get(item.action_id, ("", ""))
+        data[f"decision_{item.pk}"] = decision
+        data[f"comment_{item.pk}"] = comment
+    if apply:
+        data["apply"] = "1"
+    return client.post(reverse("meeting", args=[meeting.pk]), data, follow=True)
+
+
+def test_agenda_lists_what_awaits_the_copil_in_this_programme_only(client, world):
+    review = action_in(world, ActionState.COPIL_REVIEW)
+    evaluated = action_in(world, ActionState.EVALUATION)
+    action_in(world, ActionState.CO_CONSTRUCTION)
+    other = build_world(prefix="o-")
+    action_in(other, ActionState.COPIL_REVIEW)
+    meeting = create_session(client, world)
+    agenda = meeting.agenda_items.order_by("position")
+    assert [(i.position, i.action_id, i.state_at_agenda) for i in agenda] == [
+        (1, review.pk, ActionState.COPIL_REVIEW),
+        (2, evaluated.pk, ActionState.EVALUATION),
+    ]
+    assert AuditEvent.objects.filter(event="create_meeting", actor=world.coordinator).exists()
+
+
+def test_only_the_coordinator_convenes_and_outsiders_see_nothing(client, world):
+    client.force_login(world.copil)
+    response = client.post(
+        reverse("meetings", args=[world.programme.pk]),
+        {"body": "copil", "date": "2026-12-10T14:00", "place": "Mairie"},
+    )
+    assert response.status_code == 403
+    meeting = create_session(client, world)
+    client.force_login(world.outsider)
+    assert client.get(reverse("meeting", args=[meeting.pk])).status_code == 404
+    assert client.get(reverse("meeting-minutes", args=[meeting.pk])).status_code == 404
+    client.force_login(world.ars_referent)
+    assert client.get(reverse("meeting-minutes", args=[meeting.pk])).status_code == 200
+    assert client.post(reverse("meeting", args=[meeting.pk]), {"apply": "1"}).status_code == 403
+
+
+def test_session_decisions_are_applied_in_the_chairs_name(client, world):
+    approve = action_in(world, ActionState.COPIL_REVIEW)
+    reject = action_in(world, ActionState.COPIL_REVIEW)
+    close = evaluate(world, action_in(world, ActionState.EVALUATION))
+    meeting = create_session(client, world)
+    response = register(
+        client,
+        meeting,
+        chair=world.copil,
+        present=[world.copil, world.copil2, world.coordinator],
+        decisions={
+            approve.pk: ("approve", ""),
+            reject.pk: ("reject", "Hors du champ du contrat"),
+            close.pk: ("close", "Objectifs atteints"),
+        },
+    )
+    assert "Les décisions de la séance ont été appliquées" in response.content.decode()
+    assert stored(approve).state == ActionState.VALIDATED
+    assert stored(reject).state == ActionState.REJECTED
+    assert stored(close).state == ActionState.CLOSED
+    event = AuditEvent.objects.get(event="reject", object_id=str(reject.pk))
+    assert event.actor == world.copil
+    assert event.comment.startswith("Hors du champ du contrat — Comité de pilotage (COPIL) du")
+    assert AuditEvent.objects.get(event="approve", object_id=str(approve.pk)).comment
+    assert flows.open_task(stored(approve)).flow_task.name == "plan_funding"
+    assert Meeting.objects.get(pk=meeting.pk).applied_at is not None
+    minutes = client.get(reverse("meeting-minutes", args=[meeting.pk])).content.decode()
+    assert "Hors du champ du contrat" in minutes and "Objectifs atteints" in minutes
+    assert world.copil2.get_full_name() in minutes
+    # Absent COPIL member is listed as such.
+    late = Membership.objects.create(user=world.cotech, programme=world.programme, role=Role.COPIL)
+    assert (
+        late.user.get_full_name()
+        in client.get(reverse("meeting-minutes", args=[meeting.pk])).content.decode()
+    )
+
+
+def _nothing_applied(meeting, *actions_and_states):
+    for action, state in actions_and_states:
+        assert stored(action).state == state
+    assert Meeting.objects.get(pk=meeting.pk).applied_at is None
+
+
+def test_one_refused_item_applies_nothing_and_names_the_item(client, world):
+    first = action_in(world, ActionState.COPIL_REVIEW)
+    second = action_in(world, ActionState.COPIL_REVIEW)
+    meeting = create_session(client, world)
+    events = AuditEvent.objects.filter(event__in=["approve", "reject"]).count()
+    response = register(
+        client,
+        meeting,
+        chair=world.copil,
+        present=[world.copil],
+        decisions={first.pk: ("approve", ""), second.pk: ("reject", "  ")},
+    )
+    page = response.content.decode()
+    position = AgendaItem.objects.get(meeting=meeting, action=second).position
+    assert response.status_code == 400
+    assert f"Point {position}" in page and "demande un motif" in page
+    assert "Aucune décision de la séance n&#x27;a été appliquée" in page
+    _nothing_applied(meeting, (first, ActionState.COPIL_REVIEW), (second, ActionState.COPIL_REVIEW))
+    assert AuditEvent.objects.filter(event__in=["approve", "reject"]).count() == events
+    # What was typed is kept (the register was saved, only the application was refused).
+    assert AgendaItem.objects.get(meeting=meeting, action=first).decision == "approve"
+
+
+def test_the_preparer_may_not_chair_the_approval_of_their_own_fiche(client, world):
+    Membership.objects.create(user=world.coordinator, programme=world.programme, role=Role.COPIL)
+    fiche = action_in(world, ActionState.COPIL_REVIEW)  # submitted by the coordinator
+    meeting = create_session(client, world)
+    response = register(
+        client,
+        meeting,
+        chair=world.coordinator,
+        present=[world.coordinator, world.copil],
+        decisions={fiche.pk: ("approve", "")},
+    )
+    assert "celui qui prépare ne peut pas approuver" in response.content.decode()
+    _nothing_applied(meeting, (fiche, ActionState.COPIL_REVIEW))
+
+
+def test_the_chair_must_be_present_and_a_fiche_moved_since_is_refused(client, world):
+    fiche = action_in(world, ActionState.COPIL_REVIEW)
+    meeting = create_session(client, world)
+    response = register(
+        client, meeting, chair=world.copil, present=[], decisions={fiche.pk: ("approve", "")}
+    )
+    assert "doit figurer parmi les présents" in response.content.decode()
+    from workflows import services
+
+    services.request_changes(action=fiche, actor=world.copil2, comment="À revoir")
+    response = register(
+        client,
+        meeting,
+        chair=world.copil,
+        present=[world.copil],
+        decisions={fiche.pk: ("approve", "")},
+    )
+    assert "n&#x27;est pas possible depuis l&#x27;état" in response.content.decode()
+    _nothing_applied(meeting, (fiche, ActionState.CO_CONSTRUCTION))
+
+
+def test_invalid_register_is_refused_with_field_errors(client, world):
+    action_in(world, ActionState.COPIL_REVIEW)
+    meeting = create_session(client, world)
+    response = register(
+        client,
+        meeting,
+        chair=world.funder,  # not on the COPIL
+        present=[world.outsider],  # not a member of this programme
+        decisions={},
+        apply=False,
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "La présidence revient à un membre du COPIL" in page
+    assert Meeting.objects.get(pk=meeting.pk).chair is None
+
+
+def test_bad_meeting_form_keeps_input(client, world):
+    client.force_login(world.coordinator)
+    response = client.post(
+        reverse("meetings", args=[world.programme.pk]),
+        {"body": "copil", "date": "pas une date", "place": "Mairie annexe"},
+    )
+    assert response.status_code == 400
+    assert "Mairie annexe" in response.content.decode()
+    assert not Meeting.objects.exists()
