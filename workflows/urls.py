@@ -8,6 +8,7 @@ urlpatterns = [
     path("dispositifs/<int:pk>/proposer/", views.action_create, name="action-create"),
     path("actions/<int:pk>/", views.action_detail, name="action"),
     path("actions/<int:pk>/modifier/", views.action_edit, name="action-edit"),
+    path("actions/<int:pk>/ajouter/<str:part>/", views.action_add_part, name="action-add"),
     path("dispositifs/<int:pk>/seances/", views.meeting_list, name="meetings"),
     path("seances/<int:pk>/", views.meeting_detail, name="meeting"),
     path("seances/<int:pk>/compte-rendu/", views.meeting_minutes, name="meeting-minutes"),

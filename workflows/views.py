@@ -17,6 +17,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from evaluation.forms import IndicatorForm
+from funding.forms import BudgetLineForm
 from projects.forms import FicheForm, MeetingForm
 from projects.models import EDITABLE_STATES, Action, ActionState, Meeting, Role
 from projects.permissions import (
@@ -32,6 +34,21 @@ from . import flows, services
 from .models import AuditEvent
 
 PAGE_SIZE = 50
+
+
+EVENT_LABELS = {
+    **{name: services.transition_label(Action, name) for name in Action.TRANSITIONS},
+    "create": "Création de la fiche",
+    "update": "Modification de la fiche",
+    "add_budget_line": "Ajout d'une ligne budgétaire",
+    "add_indicator": "Ajout d'un indicateur",
+    "create_funding_request": "Nouvelle demande de financement",
+    "funding_waiver": "Dérogation de financement du COPIL",
+    "record_measurement": "Mesure d'indicateur",
+    "write_evaluation_report": "Rapport d'évaluation",
+    "take_task": "Prise de la tâche",
+    "release_task": "Tâche libérée",
+}
 
 
 def version_token(action: Action) -> str:
@@ -146,6 +163,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": events,
             "state_labels": dict(ActionState.choices),
             "role_labels": dict(Role.choices),
+            "event_labels": EVENT_LABELS,
+            "budget_form": BudgetLineForm(prefix="budget"),
+            "indicator_form": IndicatorForm(prefix="indicator"),
             "snapshots": action.snapshots.select_related("submitted_by").order_by("-version"),
             "budget_lines": action.budget_lines.all(),
             "indicators": action.indicators.all(),
@@ -416,3 +436,31 @@ def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
             "state_labels": dict(ActionState.choices),
         },
     )
+
+
+@require_POST
+@login_required
+def action_add_part(request: HttpRequest, pk: int, part: str) -> HttpResponse:
+    """Co-construction: add a budget line or an indicator to the fiche (audited)."""
+    action = get_visible_action(request.user, pk)
+    form_class, service, prefix, done = {
+        "budget": (BudgetLineForm, services.add_budget_line, "budget", "Ligne budgétaire ajoutée."),
+        "indicateur": (IndicatorForm, services.add_indicator, "indicator", "Indicateur ajouté."),
+    }.get(part, (None, None, None, None))
+    if form_class is None:
+        raise Http404("Élément inconnu.")
+    form = form_class(request.POST, prefix=prefix)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label} : {' '.join(errors)}" if label else " ".join(errors))
+        return redirect("action", pk=action.pk)
+    try:
+        service(action=action, actor=request.user, ip=client_ip(request), **form.cleaned_data)
+    except services.Refused as exc:
+        if exc.rule == "role":
+            raise PermissionDenied(exc.message) from exc
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect("action", pk=action.pk)

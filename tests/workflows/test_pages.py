@@ -260,3 +260,54 @@ def test_french_whatever_the_browser_says_until_the_user_picks_english(client, w
     page = client.get(url).content.decode()
     assert 'lang="en"' in page
     assert "18,000.00 €" in page
+
+
+def test_budget_line_and_indicator_are_added_from_the_fiche(client, world):
+    action = services.start_co_construction(action=new_action(world), actor=world.coordinator)
+    login(client, world.wg_member)
+    services.update_action(
+        action=action, actor=world.coordinator, data={"working_group": world.working_group}
+    )
+    url = reverse("action-add", args=[action.pk, "budget"])
+    response = client.post(
+        url, {"budget-year": "2026", "budget-category": "services", "budget-planned": "4500,50"}
+    )
+    assert response.status_code == 302
+    line = Action.objects.get(pk=action.pk).budget_lines.get()
+    assert str(line.planned) == "4500.50"
+    assert AuditEvent.objects.filter(event="add_budget_line", actor=world.wg_member).exists()
+    response = client.post(
+        reverse("action-add", args=[action.pk, "indicateur"]),
+        {"indicator-kind": "result", "indicator-label": "Part de parents satisfaits"},
+    )
+    assert Action.objects.get(pk=action.pk).indicators.get().label == "Part de parents satisfaits"
+
+
+def test_bad_budget_line_is_refused_with_a_message_and_nothing_saved(client, world):
+    action = services.start_co_construction(action=new_action(world), actor=world.coordinator)
+    login(client, world.coordinator)
+    events = AuditEvent.objects.count()
+    response = client.post(
+        reverse("action-add", args=[action.pk, "budget"]),
+        {"budget-year": "2026", "budget-category": "staff", "budget-planned": "-3"},
+        follow=True,
+    )
+    assert "supérieure ou égale à 0" in response.content.decode()
+    # The same year and category twice: refused with a readable message.
+    good = {"budget-year": "2026", "budget-category": "staff", "budget-planned": "10"}
+    client.post(reverse("action-add", args=[action.pk, "budget"]), good)
+    response = client.post(reverse("action-add", args=[action.pk, "budget"]), good, follow=True)
+    assert "existe déjà" in response.content.decode()
+    assert Action.objects.get(pk=action.pk).budget_lines.count() == 1
+    assert AuditEvent.objects.count() == events + 1
+
+
+def test_a_reader_cannot_add_to_the_fiche(client, world):
+    action = new_action(world)
+    login(client, world.ars_referent)
+    response = client.post(
+        reverse("action-add", args=[action.pk, "budget"]),
+        {"budget-year": "2026", "budget-category": "staff", "budget-planned": "10"},
+    )
+    assert response.status_code == 403
+    assert not Action.objects.get(pk=action.pk).budget_lines.exists()
