@@ -18,7 +18,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.shortcuts import redirect
 from django.utils import timezone
 from viewflow import this
@@ -252,19 +252,37 @@ class TaskRow:
         return self.due is not None and self.due < timezone.localdate()
 
 
-def task_rows(tasks: QuerySet[Task], limit: int) -> list[TaskRow]:
-    """Tasks with their fiche, soonest due first (two queries whatever the number)."""
-    tasks = list(
+def ordered_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """Soonest due first, with what ``task_rows`` needs."""
+    return (
         tasks.select_related("owner")
         .annotate(action_id=F("process__artifact_object_id"))
-        .order_by("data__due", "pk")[:limit]
+        .order_by("data__due", "pk")
     )
+
+
+def task_rows(tasks) -> list[TaskRow]:
+    """Rows for a page of ``ordered_tasks`` (one more query for the fiches, whatever the
+    number of tasks)."""
+    tasks = list(tasks)
     actions = Action.objects.select_related("programme").in_bulk([t.action_id for t in tasks])
     return [
         TaskRow(t, actions[t.action_id], STAGES[t.flow_task.name], due_date(t))
         for t in tasks
         if t.action_id in actions
     ]
+
+
+def overdue_actions() -> Exists:
+    """Condition on Action: its open task is past its due date."""
+    return Exists(
+        Task.objects.filter(
+            process__flow_class=ActionFlow,
+            process__artifact_object_id=OuterRef("pk"),
+            status__in=OPEN,
+            data__due__lt=timezone.localdate().isoformat(),
+        )
+    )
 
 
 def due_date(task: Task) -> datetime.date | None:

@@ -520,6 +520,28 @@ def update_action(*, action: Action, actor, data: dict, ip: str | None = None) -
     return locked
 
 
+COMMENTERS = FICHE_EDITORS | {Role.COPIL, Role.COTECH}
+
+
+@transaction.atomic
+def comment_action(*, action: Action, actor, text: str, ip: str | None = None) -> Action:
+    """A contribution to the fiche's discussion (co-construction, COTECH opinion...)."""
+    locked = _lock(action)
+    _check_role(actor, locked, COMMENTERS, "Commenter la fiche")
+    text = (text or "").strip()
+    if not text:
+        raise Refused("comment", "Le commentaire est vide.")
+    audit.record(
+        programme_id=locked.programme_id,
+        actor=actor,
+        obj=locked,
+        event="comment",
+        comment=text,
+        ip=ip,
+    )
+    return locked
+
+
 def _record_child(
     child: models.Model, *, action: Action, actor, event: str, ip: str | None, exclude=None
 ) -> models.Model:

@@ -20,7 +20,14 @@ from django.views.decorators.http import require_POST
 from evaluation.forms import IndicatorForm
 from funding.forms import BudgetLineForm
 from projects.forms import FicheForm, MeetingForm
-from projects.models import EDITABLE_STATES, Action, ActionState, Meeting, Role
+from projects.models import (
+    EDITABLE_STATES,
+    Action,
+    ActionState,
+    Meeting,
+    Organisation,
+    Role,
+)
 from projects.permissions import (
     action_scopes,
     get_visible_action,
@@ -46,6 +53,7 @@ EVENT_LABELS = {
     "funding_waiver": "Dérogation de financement du COPIL",
     "record_measurement": "Mesure d'indicateur",
     "write_evaluation_report": "Rapport d'évaluation",
+    "comment": "Commentaire",
     "take_task": "Prise de la tâche",
     "release_task": "Tâche libérée",
 }
@@ -59,7 +67,7 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-TASK_LIST_SIZE = 50
+TASK_LIST_SIZE = 10
 
 
 @login_required
@@ -87,9 +95,13 @@ def home(request: HttpRequest) -> HttpResponse:
         "coordo/home.html",
         {
             "rows": rows,
-            "my_tasks": flows.task_rows(queue.filter(owner=request.user), TASK_LIST_SIZE),
+            "my_tasks": flows.task_rows(
+                flows.ordered_tasks(queue.filter(owner=request.user))[:TASK_LIST_SIZE]
+            ),
             # Held by nobody or by a colleague: the user's roles can take them (over).
-            "open_tasks": flows.task_rows(queue.exclude(owner=request.user), TASK_LIST_SIZE),
+            "open_tasks": flows.task_rows(
+                flows.ordered_tasks(queue.exclude(owner=request.user))[:TASK_LIST_SIZE]
+            ),
             "open_count": queue.exclude(owner=request.user).count(),
         },
     )
@@ -97,23 +109,51 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The programme's fiches, filtered and searched (query count independent of the rows)."""
     programme = get_visible_programme(request.user, pk)
+    params = request.GET
     actions = programme.actions.select_related("lead_organisation", "objective").order_by("id")
-    state = request.GET.get("etat", "")
-    if state in ActionState.values:
-        actions = actions.filter(state=state)
-    page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
+    if params.get("etat") in ActionState.values:
+        actions = actions.filter(state=params["etat"])
+    for param, column in (
+        ("axe", "objective__axis_id"),
+        ("objectif", "objective_id"),
+        ("porteur", "lead_organisation_id"),
+        ("annee", "planned_start__year"),
+    ):
+        if params.get(param, "").isdigit():
+            actions = actions.filter(**{column: int(params[param])})
+    if params.get("q", "").strip():
+        actions = actions.filter(title__icontains=params["q"].strip())
+    if params.get("retard"):
+        actions = actions.filter(flows.overdue_actions())
+    page = Paginator(actions, PAGE_SIZE).get_page(params.get("page"))
+    axes = programme.axes.prefetch_related("objectives").order_by("number")
     return render(
         request,
         "coordo/programme.html",
         {
             "programme": programme,
             "page": page,
-            "state": state,
+            "params": params,
+            "query": params.urlencode() if "page" not in params else _without_page(params),
             "states": ActionState.choices,
+            "axes": axes,
+            "leads": Organisation.objects.filter(led_actions__programme=programme)
+            .distinct()
+            .order_by("name"),
+            "years": programme.actions.exclude(planned_start=None)
+            .dates("planned_start", "year")
+            .order_by("-planned_start__year"),
             "can_propose": Role.COORDINATOR in roles_in(request.user, programme.pk),
         },
     )
+
+
+def _without_page(params) -> str:
+    copy = params.copy()
+    copy.pop("page", None)
+    return copy.urlencode()
 
 
 def _transitions_open_to(user, action: Action) -> list[dict]:
@@ -160,6 +200,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and task.owner_id != request.user.pk,
             "today": timezone.localdate(),
             "can_edit": action.state in EDITABLE_STATES and bool(roles & services.FICHE_EDITORS),
+            "can_comment": bool(roles & services.COMMENTERS),
             "events": events,
             "state_labels": dict(ActionState.choices),
             "role_labels": dict(Role.choices),
@@ -464,3 +505,75 @@ def action_add_part(request: HttpRequest, pk: int, part: str) -> HttpResponse:
     else:
         messages.success(request, done)
     return redirect("action", pk=action.pk)
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Every task the user's roles can take, soonest due first, paginated."""
+    queue = flows.task_queue(request.user)
+    if request.GET.get("retard"):
+        queue = queue.filter(data__due__lt=timezone.localdate().isoformat())
+    page = Paginator(flows.ordered_tasks(queue), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "coordo/inbox.html",
+        {"page": page, "rows": flows.task_rows(page.object_list), "params": request.GET},
+    )
+
+
+@require_POST
+@login_required
+def action_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_visible_action(request.user, pk)
+    try:
+        services.comment_action(
+            action=action,
+            actor=request.user,
+            text=request.POST.get("text", ""),
+            ip=client_ip(request),
+        )
+    except services.Refused as exc:
+        if exc.rule == "role":
+            raise PermissionDenied(exc.message) from exc
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Commentaire ajouté à l'historique de la fiche.")
+    return redirect("action", pk=action.pk)
+
+
+@login_required
+def snapshot_diff(request: HttpRequest, pk: int) -> HttpResponse:
+    """What changed between two versions of the fiche sent to the COPIL."""
+    action = get_visible_action(request.user, pk)
+    snapshots = {s.version: s for s in action.snapshots.select_related("submitted_by")}
+    if len(snapshots) < 2:
+        raise Http404("Il faut au moins deux versions soumises au COPIL pour les comparer.")
+    latest = max(snapshots)
+    try:
+        old = snapshots[int(request.GET.get("de", latest - 1))]
+        new = snapshots[int(request.GET.get("a", latest))]
+    except (KeyError, ValueError) as exc:
+        raise Http404("Version inconnue.") from exc
+    fields = sorted(set(old.data["fiche"]) | set(new.data["fiche"]))
+    fiche = [
+        (name, old.data["fiche"].get(name), new.data["fiche"].get(name))
+        for name in fields
+        if old.data["fiche"].get(name) != new.data["fiche"].get(name)
+    ]
+    parts = [
+        (label, old.data.get(key, []), new.data.get(key, []))
+        for key, label in (("budget", "Budget prévisionnel"), ("indicateurs", "Indicateurs"))
+        if old.data.get(key) != new.data.get(key)
+    ]
+    return render(
+        request,
+        "coordo/snapshot_diff.html",
+        {
+            "action": action,
+            "old": old,
+            "new": new,
+            "versions": sorted(snapshots),
+            "fiche": fiche,
+            "parts": parts,
+        },
+    )

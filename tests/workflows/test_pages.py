@@ -311,3 +311,84 @@ def test_a_reader_cannot_add_to_the_fiche(client, world):
     )
     assert response.status_code == 403
     assert not Action.objects.get(pk=action.pk).budget_lines.exists()
+
+
+def _listed(client, world, **params) -> set[str]:
+    page = client.get(reverse("programme", args=[world.programme.pk]), params)
+    assert page.status_code == 200
+    return {a.title for a in page.context["page"].object_list}
+
+
+def test_action_list_filters_and_search(client, world):
+    import datetime
+
+    from tests.factories import ObjectiveFactory, OrganisationFactory
+    from workflows import flows
+
+    second_objective = ObjectiveFactory(axis__programme=world.programme, title="Autre objectif")
+    other_lead = OrganisationFactory(name="UNAFAM test")
+    a = new_action(world, title="Bus dentaire", objective=world.objective)
+    b = new_action(
+        world,
+        title="Groupe de parole des aidants",
+        objective=second_objective,
+        lead_organisation=other_lead,
+        planned_start=datetime.date(2027, 3, 1),
+        planned_end=datetime.date(2027, 9, 1),
+    )
+    c = action_in(world, ActionState.COPIL_REVIEW)
+    login(client, world.ars_referent)
+    assert _listed(client, world) == {a.title, b.title, c.title}
+    assert _listed(client, world, etat="copil_review") == {c.title}
+    assert _listed(client, world, axe=second_objective.axis_id) == {b.title}
+    assert _listed(client, world, objectif=world.objective.pk) == {a.title, c.title}
+    assert _listed(client, world, porteur=other_lead.pk) == {b.title}
+    assert _listed(client, world, annee=2027) == {b.title}
+    assert _listed(client, world, q="DENTAIRE") == {a.title}
+    assert _listed(client, world, retard=1) == set()
+    task = flows.open_task(b)
+    task.data = {"due": "2020-01-01"}
+    task.save(update_fields=["data"])
+    assert _listed(client, world, retard=1) == {b.title}
+    assert _listed(client, world, etat="nonsense", annee="x") == {a.title, b.title, c.title}
+
+
+def test_members_comment_the_fiche_and_readers_cannot(client, world):
+    action = new_action(world, working_group=world.working_group)
+    login(client, world.wg_member)
+    client.post(reverse("action-comment", args=[action.pk]), {"text": "Associer le CCAS"})
+    event = AuditEvent.objects.get(event="comment", object_id=str(action.pk))
+    assert (event.actor, event.comment) == (world.wg_member, "Associer le CCAS")
+    page = client.get(reverse("action", args=[action.pk])).content.decode()
+    assert "Associer le CCAS" in page and "Commentaire" in page
+    response = client.post(reverse("action-comment", args=[action.pk]), {"text": "  "}, follow=True)
+    assert "Le commentaire est vide" in response.content.decode()
+    login(client, world.ars_referent)
+    assert (
+        client.post(reverse("action-comment", args=[action.pk]), {"text": "x"}).status_code == 403
+    )
+    assert AuditEvent.objects.filter(event="comment").count() == 1
+
+
+def test_diff_between_two_versions_sent_to_the_copil(client, world):
+    action = action_in(world, ActionState.COPIL_REVIEW)
+    services.request_changes(action=action, actor=world.copil, comment="Préciser le public")
+    services.update_action(
+        action=Action.objects.get(pk=action.pk),
+        actor=world.coordinator,
+        data={"target_public": "Enfants de 6 à 11 ans des Hauts-Prés"},
+    )
+    services.submit_to_copil(action=Action.objects.get(pk=action.pk), actor=world.coordinator)
+    login(client, world.copil)
+    page = client.get(reverse("action-versions", args=[action.pk]))
+    assert page.context["fiche"] == [
+        (
+            "public visé",
+            "Habitants des quartiers prioritaires",
+            "Enfants de 6 à 11 ans des Hauts-Prés",
+        )
+    ]
+    assert page.context["parts"] == []
+    assert client.get(reverse("action-versions", args=[action.pk]), {"de": 9}).status_code == 404
+    login(client, world.outsider)
+    assert client.get(reverse("action-versions", args=[action.pk])).status_code == 404

@@ -94,3 +94,21 @@ def test_home_query_count_does_not_grow_with_tasks(client, world):
         new_action(world)
     action_in(world, ActionState.COPIL_REVIEW)
     assert _home_queries(client) == few
+
+
+def test_inbox_lists_the_queue_and_its_query_count_does_not_grow(client, world):
+    client.force_login(world.coordinator)
+    for _ in range(3):
+        new_action(world)
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(reverse("inbox"))
+    assert page.context["page"].paginator.count == 3
+    for _ in range(60):
+        new_action(world)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("inbox"))
+    assert page.context["page"].paginator.count == 63
+    assert len(page.context["rows"]) == 50
+    assert len(many.captured_queries) == len(few.captured_queries)
+    client.force_login(world.ars_referent)
+    assert client.get(reverse("inbox")).context["page"].paginator.count == 0

@@ -1,0 +1,89 @@
+"""Server time of the main pages on a large programme (a benchmark, not a test).
+
+    .venv/bin/python bench/pages.py [--actions 10000] [--db bench/pages.sqlite3] [--repeat 30]
+
+Seeds the database once with ``seed_demo --actions N`` (kept for the next runs), then times
+the action list, an action detail (long history), the inbox and the home page of the large
+programme's coordinator, in-process (middleware, views, queries and templates; no network).
+Prints each median; the last line is a JSON object. Goal: each page <= 150 ms on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--actions", type=int, default=10000)
+    parser.add_argument("--db", default=str(ROOT / "bench" / "pages.sqlite3"))
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.update(SQLITE_PATH=args.db, DEBUG="0", ALLOWED_HOSTS="testserver")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from projects.models import Programme
+    from workflows.management.commands.seed_demo import BENCH_NAME
+
+    call_command("migrate", verbosity=0)
+    bench = Programme.objects.filter(name=BENCH_NAME).first()
+    if bench is None or bench.actions.count() < args.actions:
+        started = time.perf_counter()
+        call_command("seed_demo", actions=args.actions)
+        print(f"seed_demo --actions {args.actions}: {time.perf_counter() - started:.0f} s")
+        bench = Programme.objects.get(name=BENCH_NAME)
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench.coordination"))
+    detail = bench.actions.filter(state="closed").order_by("pk").first()
+    pages = {
+        "list_ms": reverse("programme", args=[bench.pk]) + "?page=3",
+        "detail_ms": reverse("action", args=[detail.pk]),
+        "inbox_ms": reverse("inbox"),
+        "home_ms": reverse("home"),
+    }
+    from workflows.models import AuditEvent
+
+    print(
+        f"{bench.actions.count()} fiches, "
+        f"{AuditEvent.objects.filter(programme=bench).count()} audit events"
+    )
+    result = {}
+    for name, url in pages.items():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        timings = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+        result[name] = round(statistics.median(timings), 1)
+        print(
+            f"{name[:-3]:8} {url:40} median {result[name]:7.1f} ms  "
+            f"(min {min(timings):.1f}, max {max(timings):.1f}, {len(queries)} queries)"
+        )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
