@@ -23,6 +23,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from viewflow import this
 from viewflow.workflow import flow, lock
+from viewflow.workflow.flow.nodes import TimerBoundary
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
@@ -118,6 +119,14 @@ def _stage_task(name: str) -> flow.View:
     )
 
 
+def _late(name: str) -> TimerBoundary:
+    """Fires the day after the stage task's due date if it is still open; the task stays
+    where it is (non-interrupting) and the coordinator is alerted."""
+    return TimerBoundary(getattr(this, name), this.escalation_moment, interrupting=False).Next(
+        this.escalate
+    )
+
+
 class ActionFlow(flow.Flow):
     process_title = "Cycle de vie d'une fiche action"
     lock_impl = lock.select_for_update_lock
@@ -133,6 +142,16 @@ class ActionFlow(flow.Flow):
     close_decision = _stage_task("close_decision")
     end = flow.End()
 
+    launch_late = _late("launch")
+    submit_late = _late("submit")
+    copil_decision_late = _late("copil_decision")
+    plan_funding_late = _late("plan_funding")
+    follow_funding_late = _late("follow_funding")
+    implement_late = _late("implement")
+    close_decision_late = _late("close_decision")
+    escalate = flow.Function(this.escalate_to_coordinator).Next(this.escalated)
+    escalated = flow.End()  # ends this branch only: the stage task is still open
+
     def start_process(self, activation, action: Action):
         activation.process.artifact = action
         return activation.process
@@ -146,6 +165,33 @@ class ActionFlow(flow.Flow):
         due = timezone.localdate() + datetime.timedelta(days=days)
         activation.task.data = {**activation.task.data, "due": due.isoformat()}
         activation.task.save(update_fields=["data"])
+
+    def escalation_moment(self, activation) -> datetime.datetime:
+        host = activation.task.previous.get()
+        due = due_date(host) or timezone.localdate()
+        return timezone.make_aware(
+            datetime.datetime.combine(due + datetime.timedelta(days=1), datetime.time.min)
+        )
+
+    def escalate_to_coordinator(self, activation) -> None:
+        """Mark the overdue task as escalated and write it to the audit trail; the
+        coordinators of the programme see it on their home page."""
+        from . import audit
+
+        host = activation.task.previous.get().previous.get()
+        if host.status not in OPEN:
+            return
+        host.data = {**host.data, "escalated": timezone.localdate().isoformat()}
+        host.save(update_fields=["data"])
+        action = Action.objects.get(pk=host.process.artifact_object_id)
+        audit.record(
+            programme_id=action.programme_id,
+            actor=None,
+            obj=action,
+            event="escalate",
+            comment=f"« {STAGES[host.flow_task.name].label} » en retard depuis le "
+            f"{due_date(host):%d/%m/%Y} : signalé à la coordination.",
+        )
 
     def open_action(self, request, **kwargs):
         """Tasks are worked on the fiche's own page."""
@@ -190,8 +236,27 @@ def advance(*, action: Action, transition: str, actor) -> None:
                 activation.execute()  # done by the actor, and on to the next stage
             else:
                 activation.cancel()
+                _disarm(task)
                 routing = ActionFlow.route._create(activation, task.token)
                 activation._activate_next({routing})
+
+
+def _disarm(task: Task) -> None:
+    """Cancel the deadline timers of a task that was cancelled (viewflow disarms them only
+    when their host task completes)."""
+    for timer in Task.objects.filter(previous=task, status=STATUS.SCHEDULED):
+        timer.flow_task.activation_class(timer).cancel()
+
+
+def escalated_tasks(user) -> QuerySet[Task]:
+    """Overdue tasks signalled to the user as coordinator of their programmes."""
+    return Task.objects.filter(
+        process__flow_class=ActionFlow,
+        process__artifact_object_id__in=actions_where(user, {Role.COORDINATOR}).values("pk"),
+        status__in=OPEN,
+        flow_task_type="HUMAN",
+        data__has_key="escalated",
+    )
 
 
 def assign(task: Task, user) -> None:

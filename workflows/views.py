@@ -55,6 +55,7 @@ EVENT_LABELS = {
     "write_evaluation_report": "Rapport d'évaluation",
     "comment": "Commentaire",
     "take_task": "Prise de la tâche",
+    "escalate": "Retard signalé à la coordination",
     "release_task": "Tâche libérée",
 }
 
@@ -103,6 +104,9 @@ def home(request: HttpRequest) -> HttpResponse:
                 flows.ordered_tasks(queue.exclude(owner=request.user))[:TASK_LIST_SIZE]
             ),
             "open_count": queue.exclude(owner=request.user).count(),
+            "escalated": flows.task_rows(
+                flows.ordered_tasks(flows.escalated_tasks(request.user))[:TASK_LIST_SIZE]
+            ),
         },
     )
 

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from projects.models import ActionState
 from tests.world import action_in, build_world, new_action
@@ -112,3 +113,43 @@ def test_inbox_lists_the_queue_and_its_query_count_does_not_grow(client, world):
     assert len(many.captured_queries) == len(few.captured_queries)
     client.force_login(world.ars_referent)
     assert client.get(reverse("inbox")).context["page"].paginator.count == 0
+
+
+def _deadline_timer(task):
+    return Task.objects.get(previous=task, flow_task_type="TIMER")
+
+
+def test_overdue_task_is_escalated_to_the_coordinator_by_workflow_timers(client, world):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    action = action_in(world, ActionState.COPIL_REVIEW)
+    task = flows.open_task(action)
+    timer = _deadline_timer(task)
+    assert timer.status == STATUS.SCHEDULED
+    assert timezone.localtime(timer.scheduled).date() == flows.due_date(task) + datetime.timedelta(
+        days=1
+    )
+    call_command("workflow_timers")  # not due yet: nothing happens
+    assert "escalated" not in Task.objects.get(pk=task.pk).data
+    Task.objects.filter(pk=timer.pk).update(scheduled=timezone.now() - datetime.timedelta(hours=1))
+    call_command("workflow_timers")
+    task = Task.objects.get(pk=task.pk)
+    assert "escalated" in task.data
+    assert task.status == STATUS.NEW  # still the COPIL's to decide
+    event = AuditEvent.objects.get(event="escalate", object_id=str(action.pk))
+    assert event.actor is None and "Décision du COPIL" in event.comment
+    assert flows.disagreements() == []
+    client.force_login(world.coordinator)
+    assert "Retards signalés" in client.get(reverse("home")).content.decode()
+    client.force_login(world.copil)
+    assert "Retards signalés" not in client.get(reverse("home")).content.decode()
+
+
+def test_a_task_done_in_time_disarms_its_deadline(world):
+    from workflows import services
+
+    action = action_in(world, ActionState.COPIL_REVIEW)
+    task = flows.open_task(action)
+    services.approve(action=action, actor=world.copil)
+    assert _deadline_timer(task).status == STATUS.CANCELED
