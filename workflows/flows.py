@@ -196,7 +196,7 @@ class ActionFlow(flow.Flow):
     def open_action(self, request, **kwargs):
         """Tasks are worked on the fiche's own page."""
         task = Task.objects.get(pk=kwargs["task_pk"])
-        return redirect("action", pk=task.process.artifact_object_id)
+        return redirect("coordo:action", pk=task.process.artifact_object_id)
 
 
 def _action_type() -> ContentType:

@@ -236,7 +236,7 @@ def action_create(request: HttpRequest, pk: int) -> HttpResponse:
             _form_errors(form, exc)
         else:
             messages.success(request, "La fiche action a été créée (brouillon).")
-            return redirect("action", pk=action.pk)
+            return redirect("coordo:action", pk=action.pk)
     return render(
         request,
         "coordo/action_form.html",
@@ -254,7 +254,7 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = FicheForm(request.POST or None, instance=action, programme=action.programme)
     if action.state not in EDITABLE_STATES:
         messages.error(request, "Cette fiche n'est plus modifiable dans son état actuel.")
-        return redirect("action", pk=action.pk)
+        return redirect("coordo:action", pk=action.pk)
     if request.method == "POST" and form.is_valid():
         data = {
             name: form.cleaned_data[name]
@@ -272,7 +272,7 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
             _form_errors(form, exc)
         else:
             messages.success(request, "Modifications enregistrées.")
-            return redirect("action", pk=action.pk)
+            return redirect("coordo:action", pk=action.pk)
     return render(
         request,
         "coordo/action_form.html",
@@ -309,7 +309,7 @@ def action_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             "La fiche a changé depuis l'affichage de la page : votre décision n'a pas été "
             "appliquée. Relisez sa version actuelle avant de décider.",
         )
-        return redirect("action", pk=action.pk)
+        return redirect("coordo:action", pk=action.pk)
     try:
         service(
             action=action,
@@ -323,7 +323,7 @@ def action_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"« {services.transition_label(Action, name)} » : fait.")
-    return redirect("action", pk=action.pk)
+    return redirect("coordo:action", pk=action.pk)
 
 
 @require_POST
@@ -351,7 +351,7 @@ def _task_action(request: HttpRequest, pk: int, service, success: str) -> HttpRe
         messages.error(request, exc.message)
     else:
         messages.success(request, success)
-    return redirect("action", pk=action.pk)
+    return redirect("coordo:action", pk=action.pk)
 
 
 @login_required
@@ -371,7 +371,7 @@ def meeting_list(request: HttpRequest, pk: int) -> HttpResponse:
                 f"Séance créée ; {meeting.agenda_items.count()} fiche(s) inscrite(s) à l'ordre "
                 "du jour.",
             )
-            return redirect("meeting", pk=meeting.pk)
+            return redirect("coordo:meeting", pk=meeting.pk)
     meetings = programme.meetings.annotate(items=Count("agenda_items")).order_by("-date")
     return render(
         request,
@@ -424,7 +424,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Les décisions de la séance ont été appliquées.")
             else:
                 messages.success(request, "Registre de séance enregistré.")
-            return redirect("meeting", pk=meeting.pk)
+            return redirect("coordo:meeting", pk=meeting.pk)
         except services.Refused as exc:
             errors = exc.errors
             messages.error(request, exc.message)
@@ -499,7 +499,7 @@ def action_add_part(request: HttpRequest, pk: int, part: str) -> HttpResponse:
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{label} : {' '.join(errors)}" if label else " ".join(errors))
-        return redirect("action", pk=action.pk)
+        return redirect("coordo:action", pk=action.pk)
     try:
         service(action=action, actor=request.user, ip=client_ip(request), **form.cleaned_data)
     except services.Refused as exc:
@@ -508,7 +508,7 @@ def action_add_part(request: HttpRequest, pk: int, part: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, done)
-    return redirect("action", pk=action.pk)
+    return redirect("coordo:action", pk=action.pk)
 
 
 @login_required
@@ -542,7 +542,7 @@ def action_comment(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, "Commentaire ajouté à l'historique de la fiche.")
-    return redirect("action", pk=action.pk)
+    return redirect("coordo:action", pk=action.pk)
 
 
 @login_required

@@ -11,7 +11,7 @@ def log_in(page, url, username):
     page.fill("#id_username", username)
     page.fill("#id_password", "coordo-demo")
     page.click("button[type=submit]")
-    page.wait_for_url(url + "/")
+    page.wait_for_url(url + "/coordo/")
 
 
 def test_coordinator_proposes_and_copil_member_approves(browser_page, demo_server):

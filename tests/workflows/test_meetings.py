@@ -15,11 +15,11 @@ def stored(action):
 def create_session(client, world) -> Meeting:
     client.force_login(world.coordinator)
     response = client.post(
-        reverse("meetings", args=[world.programme.pk]),
+        reverse("coordo:meetings", args=[world.programme.pk]),
         {"body": "copil", "date": "2026-12-10T14:00", "place": "Salle du conseil"},
     )
     meeting = Meeting.objects.get(programme=world.programme)
-    assert response["Location"] == reverse("meeting", args=[meeting.pk])
+    assert response["Location"] == reverse("coordo:meeting", args=[meeting.pk])
     return meeting
 
 
@@ -31,7 +31,7 @@ def register(client, meeting, *, chair, present, decisions, apply=True):
         data[f"comment_{item.pk}"] = comment
     if apply:
         data["apply"] = "1"
-    return client.post(reverse("meeting", args=[meeting.pk]), data, follow=True)
+    return client.post(reverse("coordo:meeting", args=[meeting.pk]), data, follow=True)
 
 
 def test_agenda_lists_what_awaits_the_copil_in_this_programme_only(client, world):
@@ -52,17 +52,19 @@ def test_agenda_lists_what_awaits_the_copil_in_this_programme_only(client, world
 def test_only_the_coordinator_convenes_and_outsiders_see_nothing(client, world):
     client.force_login(world.copil)
     response = client.post(
-        reverse("meetings", args=[world.programme.pk]),
+        reverse("coordo:meetings", args=[world.programme.pk]),
         {"body": "copil", "date": "2026-12-10T14:00", "place": "Mairie"},
     )
     assert response.status_code == 403
     meeting = create_session(client, world)
     client.force_login(world.outsider)
-    assert client.get(reverse("meeting", args=[meeting.pk])).status_code == 404
-    assert client.get(reverse("meeting-minutes", args=[meeting.pk])).status_code == 404
+    assert client.get(reverse("coordo:meeting", args=[meeting.pk])).status_code == 404
+    assert client.get(reverse("coordo:meeting-minutes", args=[meeting.pk])).status_code == 404
     client.force_login(world.ars_referent)
-    assert client.get(reverse("meeting-minutes", args=[meeting.pk])).status_code == 200
-    assert client.post(reverse("meeting", args=[meeting.pk]), {"apply": "1"}).status_code == 403
+    assert client.get(reverse("coordo:meeting-minutes", args=[meeting.pk])).status_code == 200
+    assert (
+        client.post(reverse("coordo:meeting", args=[meeting.pk]), {"apply": "1"}).status_code == 403
+    )
 
 
 def test_session_decisions_are_applied_in_the_chairs_name(client, world):
@@ -91,14 +93,14 @@ def test_session_decisions_are_applied_in_the_chairs_name(client, world):
     assert AuditEvent.objects.get(event="approve", object_id=str(approve.pk)).comment
     assert flows.open_task(stored(approve)).flow_task.name == "plan_funding"
     assert Meeting.objects.get(pk=meeting.pk).applied_at is not None
-    minutes = client.get(reverse("meeting-minutes", args=[meeting.pk])).content.decode()
+    minutes = client.get(reverse("coordo:meeting-minutes", args=[meeting.pk])).content.decode()
     assert "Hors du champ du contrat" in minutes and "Objectifs atteints" in minutes
     assert world.copil2.get_full_name() in minutes
     # Absent COPIL member is listed as such.
     late = Membership.objects.create(user=world.cotech, programme=world.programme, role=Role.COPIL)
     assert (
         late.user.get_full_name()
-        in client.get(reverse("meeting-minutes", args=[meeting.pk])).content.decode()
+        in client.get(reverse("coordo:meeting-minutes", args=[meeting.pk])).content.decode()
     )
 
 
@@ -187,7 +189,7 @@ def test_invalid_register_is_refused_with_field_errors(client, world):
 def test_bad_meeting_form_keeps_input(client, world):
     client.force_login(world.coordinator)
     response = client.post(
-        reverse("meetings", args=[world.programme.pk]),
+        reverse("coordo:meetings", args=[world.programme.pk]),
         {"body": "copil", "date": "pas une date", "place": "Mairie annexe"},
     )
     assert response.status_code == 400

@@ -25,7 +25,7 @@ def login(client, user):
 
 
 def test_pages_need_a_login(client, world):
-    response = client.get(reverse("home"))
+    response = client.get(reverse("coordo:home"))
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
 
@@ -42,11 +42,13 @@ def test_outsider_gets_404_for_another_programme(client, world, url_name):
     action = action_in(world, ActionState.COPIL_REVIEW)
     login(client, world.outsider)
     urls = {
-        "action": reverse("action", args=[action.pk]),
-        "action-edit": reverse("action-edit", args=[action.pk]),
-        "action-transition-approve": reverse("action-transition", args=[action.pk, "approve"]),
-        "programme": reverse("programme", args=[world.programme.pk]),
-        "propose": reverse("action-create", args=[world.programme.pk]),
+        "action": reverse("coordo:action", args=[action.pk]),
+        "action-edit": reverse("coordo:action-edit", args=[action.pk]),
+        "action-transition-approve": reverse(
+            "coordo:action-transition", args=[action.pk, "approve"]
+        ),
+        "programme": reverse("coordo:programme", args=[world.programme.pk]),
+        "propose": reverse("coordo:action-create", args=[world.programme.pk]),
     }
     events = AuditEvent.objects.count()
     response = client.post(urls[url_name], {"comment": "x", "title": "x"})
@@ -54,37 +56,37 @@ def test_outsider_gets_404_for_another_programme(client, world, url_name):
     assert Action.objects.get(pk=action.pk).state == ActionState.COPIL_REVIEW
     assert AuditEvent.objects.count() == events
     # Nothing of programme A shows on the outsider's home page.
-    home = client.get(reverse("home")).content.decode()
+    home = client.get(reverse("coordo:home")).content.decode()
     assert world.programme.name not in home
 
 
 def test_ars_referent_reads_but_cannot_act(client, world):
     action = action_in(world, ActionState.COPIL_REVIEW)
     login(client, world.ars_referent)
-    detail = client.get(reverse("action", args=[action.pk]))
+    detail = client.get(reverse("coordo:action", args=[action.pk]))
     assert detail.status_code == 200
     assert escape(action.title) in detail.content.decode()
     events = AuditEvent.objects.count()
     response = client.post(
-        reverse("action-transition", args=[action.pk, "approve"]),
+        reverse("coordo:action-transition", args=[action.pk, "approve"]),
         seen(action),
     )
     assert response.status_code == 403
     assert "COPIL" in response.content.decode()
     assert Action.objects.get(pk=action.pk).state == ActionState.COPIL_REVIEW
     assert AuditEvent.objects.count() == events
-    assert client.get(reverse("action-create", args=[world.programme.pk])).status_code == 403
+    assert client.get(reverse("coordo:action-create", args=[world.programme.pk])).status_code == 403
     draft = new_action(world)
-    assert client.get(reverse("action-edit", args=[draft.pk])).status_code == 403
+    assert client.get(reverse("coordo:action-edit", args=[draft.pk])).status_code == 403
 
 
 def test_copil_member_approves_from_the_page(client, world):
     action = action_in(world, ActionState.COPIL_REVIEW)
     login(client, world.copil)
-    page = client.get(reverse("action", args=[action.pk])).content.decode()
+    page = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
     assert "Valider" in page and "Rejeter" in page and "Demander des modifications" in page
     response = client.post(
-        reverse("action-transition", args=[action.pk, "approve"]),
+        reverse("coordo:action-transition", args=[action.pk, "approve"]),
         {**seen(action), "comment": "Avis favorable du COPIL"},
         follow=True,
     )
@@ -103,10 +105,10 @@ def test_submitter_sees_why_they_cannot_approve(client, world):
     Membership.objects.create(user=world.coordinator, programme=world.programme, role=Role.COPIL)
     action = action_in(world, ActionState.COPIL_REVIEW)  # submitted by the coordinator
     login(client, world.coordinator)
-    page = client.get(reverse("action", args=[action.pk])).content.decode()
+    page = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
     assert "ne peut pas l&#x27;approuver" in page or "ne peut pas l'approuver" in page
     response = client.post(
-        reverse("action-transition", args=[action.pk, "approve"]),
+        reverse("coordo:action-transition", args=[action.pk, "approve"]),
         seen(action),
         follow=True,
     )
@@ -118,7 +120,7 @@ def test_reject_without_reason_is_refused_with_a_message(client, world):
     action = action_in(world, ActionState.COPIL_REVIEW)
     login(client, world.copil)
     response = client.post(
-        reverse("action-transition", args=[action.pk, "reject"]),
+        reverse("coordo:action-transition", args=[action.pk, "reject"]),
         {**seen(action), "comment": "   "},
         follow=True,
     )
@@ -138,7 +140,7 @@ def test_decision_on_a_stale_page_is_not_applied(client, world):
     services.submit_to_copil(action=Action.objects.get(pk=action.pk), actor=world.coordinator)
     events = AuditEvent.objects.count()
     response = client.post(
-        reverse("action-transition", args=[action.pk, "approve"]),
+        reverse("coordo:action-transition", args=[action.pk, "approve"]),
         {**page_seen, "comment": "Vu"},
         follow=True,
     )
@@ -150,7 +152,7 @@ def test_decision_on_a_stale_page_is_not_applied(client, world):
 def test_coordinator_proposes_an_action(client, world):
     login(client, world.coordinator)
     response = client.post(
-        reverse("action-create", args=[world.programme.pk]),
+        reverse("coordo:action-create", args=[world.programme.pk]),
         {
             "title": "Bus dentaire dans les écoles des Hauts-Prés",
             "objective": world.objective.pk,
@@ -163,7 +165,7 @@ def test_coordinator_proposes_an_action(client, world):
     )
     action = Action.objects.get(title="Bus dentaire dans les écoles des Hauts-Prés")
     assert response.status_code == 302
-    assert response["Location"] == reverse("action", args=[action.pk])
+    assert response["Location"] == reverse("coordo:action", args=[action.pk])
     assert action.state == ActionState.DRAFT
     assert str(action.own_funds) == "1500.50"
     event = AuditEvent.objects.get(object_id=str(action.pk), event="create")
@@ -175,7 +177,7 @@ def test_invalid_proposal_keeps_what_was_typed_and_saves_nothing(client, world):
     login(client, world.coordinator)
     before = (Action.objects.count(), AuditEvent.objects.count())
     response = client.post(
-        reverse("action-create", args=[world.programme.pk]),
+        reverse("coordo:action-create", args=[world.programme.pk]),
         {
             "title": "",
             "context": "Texte long déjà saisi par la coordinatrice",
@@ -199,7 +201,7 @@ def test_working_group_member_edits_the_fiche(client, world):
     action = new_action(world, working_group=world.working_group)
     login(client, world.wg_member)
     response = client.post(
-        reverse("action-edit", args=[action.pk]),
+        reverse("coordo:action-edit", args=[action.pk]),
         {
             "title": action.title,
             "target_public": "Parents et enfants de 3 à 11 ans",
@@ -232,9 +234,9 @@ def test_page_query_counts_do_not_grow_with_rows(client, world):
     for _ in range(2):
         new_action(world)
     urls = [
-        reverse("home"),
-        reverse("programme", args=[world.programme.pk]),
-        reverse("action", args=[action.pk]),
+        reverse("coordo:home"),
+        reverse("coordo:programme", args=[world.programme.pk]),
+        reverse("coordo:action", args=[action.pk]),
     ]
     small = [_queries(client, url) for url in urls]
     for _ in range(57):
@@ -252,7 +254,7 @@ def test_page_query_counts_do_not_grow_with_rows(client, world):
 def test_french_whatever_the_browser_says_until_the_user_picks_english(client, world):
     action = action_in(world, ActionState.FUNDING)
     login(client, world.coordinator)
-    url = reverse("action", args=[action.pk])
+    url = reverse("coordo:action", args=[action.pk])
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "18\N{NARROW NO-BREAK SPACE}000,00 €" in page or "18\xa0000,00 €" in page
     assert 'lang="fr"' in page
@@ -268,7 +270,7 @@ def test_budget_line_and_indicator_are_added_from_the_fiche(client, world):
     services.update_action(
         action=action, actor=world.coordinator, data={"working_group": world.working_group}
     )
-    url = reverse("action-add", args=[action.pk, "budget"])
+    url = reverse("coordo:action-add", args=[action.pk, "budget"])
     response = client.post(
         url, {"budget-year": "2026", "budget-category": "services", "budget-planned": "4500,50"}
     )
@@ -277,7 +279,7 @@ def test_budget_line_and_indicator_are_added_from_the_fiche(client, world):
     assert str(line.planned) == "4500.50"
     assert AuditEvent.objects.filter(event="add_budget_line", actor=world.wg_member).exists()
     response = client.post(
-        reverse("action-add", args=[action.pk, "indicateur"]),
+        reverse("coordo:action-add", args=[action.pk, "indicateur"]),
         {"indicator-kind": "result", "indicator-label": "Part de parents satisfaits"},
     )
     assert Action.objects.get(pk=action.pk).indicators.get().label == "Part de parents satisfaits"
@@ -288,15 +290,17 @@ def test_bad_budget_line_is_refused_with_a_message_and_nothing_saved(client, wor
     login(client, world.coordinator)
     events = AuditEvent.objects.count()
     response = client.post(
-        reverse("action-add", args=[action.pk, "budget"]),
+        reverse("coordo:action-add", args=[action.pk, "budget"]),
         {"budget-year": "2026", "budget-category": "staff", "budget-planned": "-3"},
         follow=True,
     )
     assert "supérieure ou égale à 0" in response.content.decode()
     # The same year and category twice: refused with a readable message.
     good = {"budget-year": "2026", "budget-category": "staff", "budget-planned": "10"}
-    client.post(reverse("action-add", args=[action.pk, "budget"]), good)
-    response = client.post(reverse("action-add", args=[action.pk, "budget"]), good, follow=True)
+    client.post(reverse("coordo:action-add", args=[action.pk, "budget"]), good)
+    response = client.post(
+        reverse("coordo:action-add", args=[action.pk, "budget"]), good, follow=True
+    )
     assert "existe déjà" in response.content.decode()
     assert Action.objects.get(pk=action.pk).budget_lines.count() == 1
     assert AuditEvent.objects.count() == events + 1
@@ -306,7 +310,7 @@ def test_a_reader_cannot_add_to_the_fiche(client, world):
     action = new_action(world)
     login(client, world.ars_referent)
     response = client.post(
-        reverse("action-add", args=[action.pk, "budget"]),
+        reverse("coordo:action-add", args=[action.pk, "budget"]),
         {"budget-year": "2026", "budget-category": "staff", "budget-planned": "10"},
     )
     assert response.status_code == 403
@@ -314,7 +318,7 @@ def test_a_reader_cannot_add_to_the_fiche(client, world):
 
 
 def _listed(client, world, **params) -> set[str]:
-    page = client.get(reverse("programme", args=[world.programme.pk]), params)
+    page = client.get(reverse("coordo:programme", args=[world.programme.pk]), params)
     assert page.status_code == 200
     return {a.title for a in page.context["page"].object_list}
 
@@ -356,16 +360,19 @@ def test_action_list_filters_and_search(client, world):
 def test_members_comment_the_fiche_and_readers_cannot(client, world):
     action = new_action(world, working_group=world.working_group)
     login(client, world.wg_member)
-    client.post(reverse("action-comment", args=[action.pk]), {"text": "Associer le CCAS"})
+    client.post(reverse("coordo:action-comment", args=[action.pk]), {"text": "Associer le CCAS"})
     event = AuditEvent.objects.get(event="comment", object_id=str(action.pk))
     assert (event.actor, event.comment) == (world.wg_member, "Associer le CCAS")
-    page = client.get(reverse("action", args=[action.pk])).content.decode()
+    page = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
     assert "Associer le CCAS" in page and "Commentaire" in page
-    response = client.post(reverse("action-comment", args=[action.pk]), {"text": "  "}, follow=True)
+    response = client.post(
+        reverse("coordo:action-comment", args=[action.pk]), {"text": "  "}, follow=True
+    )
     assert "Le commentaire est vide" in response.content.decode()
     login(client, world.ars_referent)
     assert (
-        client.post(reverse("action-comment", args=[action.pk]), {"text": "x"}).status_code == 403
+        client.post(reverse("coordo:action-comment", args=[action.pk]), {"text": "x"}).status_code
+        == 403
     )
     assert AuditEvent.objects.filter(event="comment").count() == 1
 
@@ -380,7 +387,7 @@ def test_diff_between_two_versions_sent_to_the_copil(client, world):
     )
     services.submit_to_copil(action=Action.objects.get(pk=action.pk), actor=world.coordinator)
     login(client, world.copil)
-    page = client.get(reverse("action-versions", args=[action.pk]))
+    page = client.get(reverse("coordo:action-versions", args=[action.pk]))
     assert page.context["fiche"] == [
         (
             "public visé",
@@ -389,6 +396,9 @@ def test_diff_between_two_versions_sent_to_the_copil(client, world):
         )
     ]
     assert page.context["parts"] == []
-    assert client.get(reverse("action-versions", args=[action.pk]), {"de": 9}).status_code == 404
+    assert (
+        client.get(reverse("coordo:action-versions", args=[action.pk]), {"de": 9}).status_code
+        == 404
+    )
     login(client, world.outsider)
-    assert client.get(reverse("action-versions", args=[action.pk])).status_code == 404
+    assert client.get(reverse("coordo:action-versions", args=[action.pk])).status_code == 404

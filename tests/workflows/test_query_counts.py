@@ -22,11 +22,12 @@ def test_pages_query_counts_with_10_and_500_fiches(client, world, viewer):
         new_action(world)
     client.force_login(getattr(world, viewer))
     urls = {
-        "list": reverse("programme", args=[world.programme.pk]),
-        "filtered list": reverse("programme", args=[world.programme.pk]) + "?etat=draft&retard=1",
-        "detail": reverse("action", args=[detail.pk]),
-        "inbox": reverse("inbox"),
-        "home": reverse("home"),
+        "list": reverse("coordo:programme", args=[world.programme.pk]),
+        "filtered list": reverse("coordo:programme", args=[world.programme.pk])
+        + "?etat=draft&retard=1",
+        "detail": reverse("coordo:action", args=[detail.pk]),
+        "inbox": reverse("coordo:inbox"),
+        "home": reverse("coordo:home"),
     }
     with_10 = {name: _count(client, url) for name, url in urls.items()}
     for _ in range(490):

@@ -17,31 +17,34 @@ from workflows.models import AuditEvent
 def test_copil_member_sees_the_decision_in_the_home_inbox(client, world):
     action = action_in(world, ActionState.COPIL_REVIEW)
     client.force_login(world.copil)
-    page = client.get(reverse("home")).content.decode()
+    page = client.get(reverse("coordo:home")).content.decode()
     assert "Décision du COPIL" in page
-    assert reverse("action", args=[action.pk]) in page
+    assert reverse("coordo:action", args=[action.pk]) in page
     client.force_login(world.ars_referent)
-    page = client.get(reverse("home")).content.decode()
-    assert reverse("action", args=[action.pk]) not in page
+    page = client.get(reverse("coordo:home")).content.decode()
+    assert reverse("coordo:action", args=[action.pk]) not in page
 
 
 def test_take_then_release_a_task(client, world):
     action = action_in(world, ActionState.COPIL_REVIEW)
     task = flows.open_task(action)
     client.force_login(world.copil)
-    assert client.post(reverse("task-take", args=[task.pk])).status_code == 302
+    assert client.post(reverse("coordo:task-take", args=[task.pk])).status_code == 302
     assert Task.objects.get(pk=task.pk).owner == world.copil
     taken = AuditEvent.objects.get(event="take_task", object_id=str(action.pk))
     assert taken.actor == world.copil and taken.comment == "Décision du COPIL"
     # The colleague sees who holds it and may take it over.
     client.force_login(world.copil2)
-    home = client.get(reverse("home")).content.decode()
+    home = client.get(reverse("coordo:home")).content.decode()
     assert world.copil.get_full_name() in home
-    assert "Prendre la tâche" in client.get(reverse("action", args=[action.pk])).content.decode()
+    assert (
+        "Prendre la tâche"
+        in client.get(reverse("coordo:action", args=[action.pk])).content.decode()
+    )
     # Only the holder releases it.
-    assert client.post(reverse("task-release", args=[task.pk])).status_code == 403
+    assert client.post(reverse("coordo:task-release", args=[task.pk])).status_code == 403
     client.force_login(world.copil)
-    client.post(reverse("task-release", args=[task.pk]))
+    client.post(reverse("coordo:task-release", args=[task.pk]))
     assert Task.objects.get(pk=task.pk).owner is None
     assert AuditEvent.objects.filter(event="release_task").count() == 1
 
@@ -51,9 +54,9 @@ def test_a_role_that_cannot_decide_cannot_take_and_outsiders_get_404(client, wor
     task = flows.open_task(action)
     events = AuditEvent.objects.count()
     client.force_login(world.coordinator)
-    assert client.post(reverse("task-take", args=[task.pk])).status_code == 403
+    assert client.post(reverse("coordo:task-take", args=[task.pk])).status_code == 403
     client.force_login(world.outsider)
-    assert client.post(reverse("task-take", args=[task.pk])).status_code == 404
+    assert client.post(reverse("coordo:task-take", args=[task.pk])).status_code == 404
     assert Task.objects.get(pk=task.pk).owner is None
     assert AuditEvent.objects.count() == events
 
@@ -75,13 +78,13 @@ def test_overdue_tasks_are_marked(client, world):
     task.data = {"due": (datetime.date.today() - datetime.timedelta(days=3)).isoformat()}
     task.save(update_fields=["data"])
     client.force_login(world.coordinator)
-    assert "en retard" in client.get(reverse("home")).content.decode()
-    assert "en retard" in client.get(reverse("action", args=[action.pk])).content.decode()
+    assert "en retard" in client.get(reverse("coordo:home")).content.decode()
+    assert "en retard" in client.get(reverse("coordo:action", args=[action.pk])).content.decode()
 
 
 def _home_queries(client) -> int:
     with CaptureQueriesContext(connection) as ctx:
-        assert client.get(reverse("home")).status_code == 200
+        assert client.get(reverse("coordo:home")).status_code == 200
     return len(ctx.captured_queries)
 
 
@@ -102,17 +105,17 @@ def test_inbox_lists_the_queue_and_its_query_count_does_not_grow(client, world):
     for _ in range(3):
         new_action(world)
     with CaptureQueriesContext(connection) as few:
-        page = client.get(reverse("inbox"))
+        page = client.get(reverse("coordo:inbox"))
     assert page.context["page"].paginator.count == 3
     for _ in range(60):
         new_action(world)
     with CaptureQueriesContext(connection) as many:
-        page = client.get(reverse("inbox"))
+        page = client.get(reverse("coordo:inbox"))
     assert page.context["page"].paginator.count == 63
     assert len(page.context["rows"]) == 50
     assert len(many.captured_queries) == len(few.captured_queries)
     client.force_login(world.ars_referent)
-    assert client.get(reverse("inbox")).context["page"].paginator.count == 0
+    assert client.get(reverse("coordo:inbox")).context["page"].paginator.count == 0
 
 
 def _deadline_timer(task):
@@ -141,9 +144,9 @@ def test_overdue_task_is_escalated_to_the_coordinator_by_workflow_timers(client,
     assert event.actor is None and "Décision du COPIL" in event.comment
     assert flows.disagreements() == []
     client.force_login(world.coordinator)
-    assert "Retards signalés" in client.get(reverse("home")).content.decode()
+    assert "Retards signalés" in client.get(reverse("coordo:home")).content.decode()
     client.force_login(world.copil)
-    assert "Retards signalés" not in client.get(reverse("home")).content.decode()
+    assert "Retards signalés" not in client.get(reverse("coordo:home")).content.decode()
 
 
 def test_a_task_done_in_time_disarms_its_deadline(world):

@@ -1,0 +1,63 @@
+"""Coordo's pages as one application of viewflow's Material frontend (drawer, toolbar,
+shipped fonts and icons). The pages are plain Django views; Turbo navigation is switched off
+inside their content so that forms behave as forms."""
+
+from django.urls import path
+from viewflow.urls import Application
+
+from . import views
+
+
+class CoordoApp(Application):
+    title = "Coordo"
+    app_name = "coordo"
+    icon = "health_and_safety"
+    menu_template_name = "coordo/menu.html"
+
+    home_path = path("", views.home, name="home")
+    programme_path = path("dispositifs/<int:pk>/", views.programme_detail, name="programme")
+    action_create_path = path(
+        "dispositifs/<int:pk>/proposer/", views.action_create, name="action-create"
+    )
+    action_path = path("actions/<int:pk>/", views.action_detail, name="action")
+    action_edit_path = path("actions/<int:pk>/modifier/", views.action_edit, name="action-edit")
+    action_comment_path = path(
+        "actions/<int:pk>/commenter/", views.action_comment, name="action-comment"
+    )
+    action_versions_path = path(
+        "actions/<int:pk>/versions/", views.snapshot_diff, name="action-versions"
+    )
+    action_add_path = path(
+        "actions/<int:pk>/ajouter/<str:part>/", views.action_add_part, name="action-add"
+    )
+    meetings_path = path("dispositifs/<int:pk>/seances/", views.meeting_list, name="meetings")
+    meeting_path = path("seances/<int:pk>/", views.meeting_detail, name="meeting")
+    meeting_minutes_path = path(
+        "seances/<int:pk>/compte-rendu/", views.meeting_minutes, name="meeting-minutes"
+    )
+    inbox_path = path("taches/", views.inbox, name="inbox")
+    task_take_path = path("taches/<int:pk>/prendre/", views.task_take, name="task-take")
+    task_release_path = path("taches/<int:pk>/liberer/", views.task_release, name="task-release")
+    action_transition_path = path(
+        "actions/<int:pk>/transitions/<str:name>/",
+        views.action_transition,
+        name="action-transition",
+    )
+
+
+def menu(request) -> dict:
+    """The drawer's links (context processor)."""
+    if not request.user.is_authenticated:
+        return {}
+    from django.urls import reverse
+
+    from projects.permissions import visible_programmes
+
+    items = [
+        (reverse("coordo:home"), "home", "Accueil"),
+        (reverse("coordo:inbox"), "assignment", "Mes tâches"),
+    ]
+    for programme in visible_programmes(request.user).order_by("name").only("pk", "name"):
+        items.append((reverse("coordo:programme", args=[programme.pk]), "folder", programme.name))
+        items.append((reverse("coordo:meetings", args=[programme.pk]), "groups", "Séances"))
+    return {"coordo_menu": items}
