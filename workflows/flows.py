@@ -25,10 +25,12 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 from viewflow.workflow.flow.nodes import TimerBoundary
 from viewflow.workflow.models import Process, Task
-from viewflow.workflow.status import PROCESS, STATUS
+from viewflow.workflow.status import STATUS
 
 from projects.models import Action, ActionState, Role
 from projects.permissions import actions_where
+
+from . import audit
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -176,8 +178,6 @@ class ActionFlow(flow.Flow):
     def escalate_to_coordinator(self, activation) -> None:
         """Mark the overdue task as escalated and write it to the audit trail; the
         coordinators of the programme see it on their home page."""
-        from . import audit
-
         host = activation.task.previous.get().previous.get()
         if host.status not in OPEN:
             return
@@ -388,6 +388,3 @@ def disagreements() -> list[Disagreement]:
         elif nodes != ([expected] if expected else []):
             found.append(Disagreement(action_id, state, expected, nodes))
     return found
-
-
-__all__ = ["PROCESS", "STATUS", "ActionFlow", "Task"]

@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from viewflow.fsm import FSMField, TransitionConditionsUnmet
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from evaluation.models import EvaluationReport, Indicator, Measurement
 from funding.models import BudgetLine, FundingRequest
@@ -305,10 +307,10 @@ def fiche_snapshot(action: Action) -> dict:
 # --- Tasks: taking and releasing the decision a stage waits for ------------------------------
 
 
-def _locked_task(task_id: int, actor) -> tuple[flows.Task, Action]:
-    task = flows.Task.objects.select_for_update().get(pk=task_id)
+def _locked_task(task_id: int, actor) -> tuple[Task, Action]:
+    task = Task.objects.select_for_update().get(pk=task_id)
     action = _lock(Action(pk=task.process.artifact_object_id))
-    if task.status not in (flows.STATUS.NEW, flows.STATUS.ASSIGNED):
+    if task.status not in (STATUS.NEW, STATUS.ASSIGNED):
         raise Refused("already_moved", "Cette tâche est déjà terminée.")
     if not flows.task_queue(actor).filter(pk=task.pk).exists():
         stage = flows.STAGES[task.flow_task.name]
@@ -317,7 +319,7 @@ def _locked_task(task_id: int, actor) -> tuple[flows.Task, Action]:
 
 
 @transaction.atomic
-def take_task(*, task_id: int, actor, ip: str | None = None) -> flows.Task:
+def take_task(*, task_id: int, actor, ip: str | None = None) -> Task:
     """The actor takes the task: it appears as theirs, the others see who holds it."""
     task, action = _locked_task(task_id, actor)
     if task.owner_id == actor.pk:
@@ -342,7 +344,7 @@ def take_task(*, task_id: int, actor, ip: str | None = None) -> flows.Task:
 
 
 @transaction.atomic
-def release_task(*, task_id: int, actor, ip: str | None = None) -> flows.Task:
+def release_task(*, task_id: int, actor, ip: str | None = None) -> Task:
     task, action = _locked_task(task_id, actor)
     if task.owner_id != actor.pk:
         raise Refused("role", "Seule la personne qui a pris la tâche peut la libérer.")

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from viewflow.workflow.models import Task
 
 from evaluation.forms import IndicatorForm
 from funding.forms import BudgetLineForm
@@ -281,6 +282,19 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _run_from_page(request: HttpRequest, call, success: str) -> None:
+    """Run a service for a form posted from a page: a refusal for the role is a 403 (the
+    user may see but not do); any other refusal is shown as a message, nothing changed."""
+    try:
+        call()
+    except services.Refused as exc:
+        if exc.rule == "role":
+            raise PermissionDenied(exc.message) from exc
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+
+
 def _form_errors(form, exc: services.Refused) -> None:
     if exc.errors:
         for field, errors in exc.errors.items():
@@ -310,19 +324,16 @@ def action_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             "appliquée. Relisez sa version actuelle avant de décider.",
         )
         return redirect("coordo:action", pk=action.pk)
-    try:
-        service(
+    _run_from_page(
+        request,
+        lambda: service(
             action=action,
             actor=request.user,
             comment=request.POST.get("comment", ""),
             ip=client_ip(request),
-        )
-    except services.Refused as exc:
-        if exc.rule == "role":
-            raise PermissionDenied(exc.message) from exc
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"« {services.transition_label(Action, name)} » : fait.")
+        ),
+        f"« {services.transition_label(Action, name)} » : fait.",
+    )
     return redirect("coordo:action", pk=action.pk)
 
 
@@ -339,18 +350,15 @@ def task_release(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _task_action(request: HttpRequest, pk: int, service, success: str) -> HttpResponse:
-    task = flows.Task.objects.filter(pk=pk, process__flow_class=flows.ActionFlow).first()
+    task = Task.objects.filter(pk=pk, process__flow_class=flows.ActionFlow).first()
     if task is None:
         raise Http404("Tâche introuvable.")
     action = get_visible_action(request.user, task.process.artifact_object_id)
-    try:
-        service(task_id=task.pk, actor=request.user, ip=client_ip(request))
-    except services.Refused as exc:
-        if exc.rule == "role":
-            raise PermissionDenied(exc.message) from exc
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, success)
+    _run_from_page(
+        request,
+        lambda: service(task_id=task.pk, actor=request.user, ip=client_ip(request)),
+        success,
+    )
     return redirect("coordo:action", pk=action.pk)
 
 
@@ -500,14 +508,13 @@ def action_add_part(request: HttpRequest, pk: int, part: str) -> HttpResponse:
             label = form.fields[field].label if field in form.fields else ""
             messages.error(request, f"{label} : {' '.join(errors)}" if label else " ".join(errors))
         return redirect("coordo:action", pk=action.pk)
-    try:
-        service(action=action, actor=request.user, ip=client_ip(request), **form.cleaned_data)
-    except services.Refused as exc:
-        if exc.rule == "role":
-            raise PermissionDenied(exc.message) from exc
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
+    _run_from_page(
+        request,
+        lambda: service(
+            action=action, actor=request.user, ip=client_ip(request), **form.cleaned_data
+        ),
+        done,
+    )
     return redirect("coordo:action", pk=action.pk)
 
 
@@ -529,19 +536,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 def action_comment(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_visible_action(request.user, pk)
-    try:
-        services.comment_action(
+    _run_from_page(
+        request,
+        lambda: services.comment_action(
             action=action,
             actor=request.user,
             text=request.POST.get("text", ""),
             ip=client_ip(request),
-        )
-    except services.Refused as exc:
-        if exc.rule == "role":
-            raise PermissionDenied(exc.message) from exc
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "Commentaire ajouté à l'historique de la fiche.")
+        ),
+        "Commentaire ajouté à l'historique de la fiche.",
+    )
     return redirect("coordo:action", pk=action.pk)
 
 
