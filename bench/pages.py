@@ -39,7 +39,6 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
     from projects.models import Programme
@@ -57,10 +56,10 @@ def main() -> None:
     client.force_login(get_user_model().objects.get(username="bench.coordination"))
     detail = bench.actions.filter(state="closed").order_by("pk").first()
     pages = {
-        "list_ms": reverse("programme", args=[bench.pk]) + "?page=3",
-        "detail_ms": reverse("action", args=[detail.pk]),
-        "inbox_ms": reverse("inbox"),
-        "home_ms": reverse("home"),
+        "list_ms": reverse("coordo:programme", args=[bench.pk]) + "?page=3",
+        "detail_ms": reverse("coordo:action", args=[detail.pk]),
+        "inbox_ms": reverse("coordo:inbox"),
+        "home_ms": reverse("coordo:home"),
     }
     from workflows.models import AuditEvent
 
@@ -70,7 +69,13 @@ def main() -> None:
     )
     result = {}
     for name, url in pages.items():
-        with CaptureQueriesContext(connection) as queries:
+        executed: list[str] = []
+
+        def count(run, sql, *args, executed=executed):
+            executed.append(sql)
+            return run(sql, *args)
+
+        with connection.execute_wrapper(count):
             assert client.get(url).status_code == 200
         timings = []
         for _ in range(args.repeat):
@@ -80,7 +85,7 @@ def main() -> None:
         result[name] = round(statistics.median(timings), 1)
         print(
             f"{name[:-3]:8} {url:40} median {result[name]:7.1f} ms  "
-            f"(min {min(timings):.1f}, max {max(timings):.1f}, {len(queries)} queries)"
+            f"(min {min(timings):.1f}, max {max(timings):.1f}, {len(executed)} queries)"
         )
     print(json.dumps(result))
 

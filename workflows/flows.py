@@ -291,11 +291,14 @@ def open_task(action: Action) -> Task | None:
 def task_queue(user) -> QuerySet[Task]:
     """Open tasks of the fiches for which the user holds the stage's role (memberships, not
     django permissions): a COPIL member of programme A never sees programme B's tasks."""
-    condition = Q()
+    nodes_by_roles: dict[frozenset[str], list] = {}
     for name, stage in STAGES.items():
+        nodes_by_roles.setdefault(stage.roles, []).append(getattr(ActionFlow, name))
+    condition = Q()
+    for roles, nodes in nodes_by_roles.items():  # one subquery per set of roles, not per stage
         condition |= Q(
-            flow_task=getattr(ActionFlow, name),
-            process__artifact_object_id__in=actions_where(user, stage.roles).values("pk"),
+            flow_task__in=nodes,
+            process__artifact_object_id__in=actions_where(user, roles).values("pk"),
         )
     return Task.objects.filter(
         condition,
