@@ -60,6 +60,7 @@ def canonical_content(event: AuditEvent) -> str:
         "object_type": event.object_type,
         "object_id": str(event.object_id),
         "object_repr": event.object_repr,
+        "action": event.action_id,
         "event": event.event,
         "from_state": event.from_state,
         "to_state": event.to_state,
@@ -73,6 +74,17 @@ def canonical_content(event: AuditEvent) -> str:
 
 def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_content(event).encode("utf-8")).hexdigest()
+
+
+def action_of(obj: models.Model) -> int | None:
+    """The fiche action an audited object belongs to (None for programmes, meetings...)."""
+    if obj._meta.label_lower == "projects.action":
+        return obj.pk
+    if hasattr(obj, "action_id"):
+        return obj.action_id
+    if hasattr(obj, "indicator"):
+        return obj.indicator.action_id
+    return None
 
 
 def actor_label(user) -> str:
@@ -131,6 +143,7 @@ def record(
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
         object_repr=str(obj)[:300],
+        action_id=action_of(obj),
         event=event,
         from_state=from_state or "",
         to_state=to_state or "",

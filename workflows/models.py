@@ -28,6 +28,9 @@ class AuditEvent(models.Model):
     object_type = models.CharField("type d'objet", max_length=100)
     object_id = models.CharField("identifiant de l'objet", max_length=64)
     object_repr = models.CharField("objet", max_length=300)
+    # The fiche action the event concerns (itself, or its budget, funding, indicators...), so
+    # that its timeline is complete. Not a foreign key: the trail outlives what it describes.
+    action_id = models.BigIntegerField("fiche action", null=True, blank=True)
     event = models.CharField("événement", max_length=64)
     from_state = models.CharField("état de départ", max_length=30, blank=True)
     to_state = models.CharField("état d'arrivée", max_length=30, blank=True)
@@ -45,7 +48,10 @@ class AuditEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["programme", "seq"], name="audit_chain_position_unique")
         ]
-        indexes = [models.Index(fields=["object_type", "object_id", "seq"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "seq"]),
+            models.Index(fields=["action_id", "seq"]),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.event} — {self.object_repr}"

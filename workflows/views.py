@@ -20,6 +20,7 @@ from viewflow.workflow.models import Task
 
 from evaluation.forms import IndicatorForm
 from funding.forms import BudgetLineForm
+from funding.models import FundingRequest
 from projects.forms import FicheForm, MeetingForm
 from projects.models import (
     EDITABLE_STATES,
@@ -59,6 +60,17 @@ EVENT_LABELS = {
     "escalate": "Retard signalé à la coordination",
     "release_task": "Tâche libérée",
 }
+
+
+FUNDING_TYPE = FundingRequest._meta.label_lower
+FUNDING_EVENT_LABELS = {
+    "create_funding_request": "Nouvelle demande de financement",
+    **{
+        name: services.transition_label(FundingRequest, name) for name in FundingRequest.TRANSITIONS
+    },
+}
+FUNDING_STATE_LABELS = dict(FundingRequest.State.choices)
+ACTION_STATE_LABELS = dict(ActionState.choices)
 
 
 def version_token(action: Action) -> str:
@@ -185,11 +197,29 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     roles = roles_for(request.user, programme_id=action.programme_id, scopes=action_scopes(action))
     task = flows.open_task(action)
     events = Paginator(
-        AuditEvent.objects.filter(object_type="projects.action", object_id=str(action.pk))
-        .only("seq", "at", "actor_label", "event", "from_state", "to_state", "changes", "comment")
+        AuditEvent.objects.filter(action_id=action.pk)
+        .only(
+            "seq",
+            "at",
+            "actor_label",
+            "object_type",
+            "object_repr",
+            "event",
+            "from_state",
+            "to_state",
+            "changes",
+            "comment",
+        )
         .order_by("-seq"),
         PAGE_SIZE,
     ).get_page(request.GET.get("page"))
+    for event in events:
+        labels = FUNDING_EVENT_LABELS if event.object_type == FUNDING_TYPE else EVENT_LABELS
+        states = FUNDING_STATE_LABELS if event.object_type == FUNDING_TYPE else ACTION_STATE_LABELS
+        event.label = labels.get(event.event, event.event)
+        event.from_label = states.get(event.from_state, event.from_state)
+        event.to_label = states.get(event.to_state, event.to_state)
+        event.on_part = event.object_type != "projects.action"
     return render(
         request,
         "coordo/action.html",
@@ -207,9 +237,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": action.state in EDITABLE_STATES and bool(roles & services.FICHE_EDITORS),
             "can_comment": bool(roles & services.COMMENTERS),
             "events": events,
-            "state_labels": dict(ActionState.choices),
             "role_labels": dict(Role.choices),
-            "event_labels": EVENT_LABELS,
             "budget_form": BudgetLineForm(prefix="budget"),
             "indicator_form": IndicatorForm(prefix="indicator"),
             "snapshots": action.snapshots.select_related("submitted_by").order_by("-version"),

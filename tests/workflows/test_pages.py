@@ -402,3 +402,21 @@ def test_diff_between_two_versions_sent_to_the_copil(client, world):
     )
     login(client, world.outsider)
     assert client.get(reverse("coordo:action-versions", args=[action.pk])).status_code == 404
+
+
+def test_fiche_timeline_includes_its_budget_funding_and_indicators(client, world):
+    action = action_in(world, ActionState.IMPLEMENTATION)
+    login(client, world.ars_referent)
+    page = client.get(reverse("coordo:action", args=[action.pk]))
+    labels = [e.label for e in page.context["events"]]
+    for expected in (
+        "Ajout d'une ligne budgétaire",
+        "Ajout d'un indicateur",
+        "Nouvelle demande de financement",
+        "Accorder",
+        "Démarrer la mise en œuvre",
+    ):
+        assert expected in labels
+    grant = next(e for e in page.context["events"] if e.label == "Accorder")
+    assert (grant.from_label, grant.to_label) == ("Déposée", "Accordée")
+    assert "18000.00" in str(grant.changes)
