@@ -15,6 +15,7 @@ class CoordoApp(Application):
     menu_template_name = "coordo/menu.html"
 
     home_path = path("", views.home, name="home")
+    actions_path = path("actions/", views.action_list, name="actions")
     programme_path = path("dispositifs/<int:pk>/", views.programme_detail, name="programme")
     action_create_path = path(
         "dispositifs/<int:pk>/proposer/", views.action_create, name="action-create"
@@ -56,6 +57,7 @@ def menu(request) -> dict:
     items = [
         (reverse("coordo:home"), "home", "Accueil"),
         (reverse("coordo:inbox"), "assignment", "Mes tâches"),
+        (reverse("coordo:actions"), "list_alt", "Toutes les fiches actions"),
     ]
     for programme in visible_programmes(request.user).order_by("name").only("pk", "name"):
         items.append((reverse("coordo:programme", args=[programme.pk]), "folder", programme.name))

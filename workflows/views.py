@@ -36,6 +36,7 @@ from projects.permissions import (
     get_visible_programme,
     roles_for,
     roles_in,
+    visible_actions,
     visible_programmes,
 )
 
@@ -126,10 +127,24 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The programme's fiches, filtered and searched (query count independent of the rows)."""
-    programme = get_visible_programme(request.user, pk)
+    return _action_list(request, get_visible_programme(request.user, pk))
+
+
+@login_required
+def action_list(request: HttpRequest) -> HttpResponse:
+    """Every fiche of the user's programmes; ``?dispositif=`` narrows to one."""
+    programme_id = request.GET.get("dispositif", "")
+    if programme_id.isdigit():
+        return _action_list(request, get_visible_programme(request.user, int(programme_id)))
+    return _action_list(request, None)
+
+
+def _action_list(request: HttpRequest, programme) -> HttpResponse:
+    """Fiches filtered and searched (the query count does not depend on the rows)."""
     params = request.GET
-    actions = programme.actions.select_related("lead_organisation", "objective").order_by("id")
+    actions = (programme.actions if programme else visible_actions(request.user)).select_related(
+        "programme", "lead_organisation", "objective"
+    )
     if params.get("etat") in ActionState.values:
         actions = actions.filter(state=params["etat"])
     for param, column in (
@@ -144,25 +159,27 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
         actions = actions.filter(title__icontains=params["q"].strip())
     if params.get("retard"):
         actions = actions.filter(flows.overdue_actions())
-    page = Paginator(actions, PAGE_SIZE).get_page(params.get("page"))
-    axes = programme.axes.prefetch_related("objectives").order_by("number")
+    page = Paginator(actions.order_by("programme_id", "id"), PAGE_SIZE).get_page(params.get("page"))
+    scope = programme.actions.all() if programme else visible_actions(request.user)
     return render(
         request,
         "coordo/programme.html",
         {
             "programme": programme,
+            "programmes": None if programme else visible_programmes(request.user).order_by("name"),
             "page": page,
             "params": params,
-            "query": params.urlencode() if "page" not in params else _without_page(params),
+            "query": _without_page(params),
             "states": ActionState.choices,
-            "axes": axes,
-            "leads": Organisation.objects.filter(led_actions__programme=programme)
-            .distinct()
-            .order_by("name"),
-            "years": programme.actions.exclude(planned_start=None)
+            "axes": programme.axes.prefetch_related("objectives").order_by("number")
+            if programme
+            else [],
+            "leads": Organisation.objects.filter(led_actions__in=scope).distinct().order_by("name"),
+            "years": scope.exclude(planned_start=None)
             .dates("planned_start", "year")
             .order_by("-planned_start__year"),
-            "can_propose": Role.COORDINATOR in roles_in(request.user, programme.pk),
+            "can_propose": bool(programme)
+            and Role.COORDINATOR in roles_in(request.user, programme.pk),
         },
     )
 

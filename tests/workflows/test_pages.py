@@ -420,3 +420,28 @@ def test_fiche_timeline_includes_its_budget_funding_and_indicators(client, world
     grant = next(e for e in page.context["events"] if e.label == "Accorder")
     assert (grant.from_label, grant.to_label) == ("Déposée", "Accordée")
     assert "18000.00" in str(grant.changes)
+
+
+def test_all_my_fiches_across_programmes_with_a_programme_filter(client, world):
+    from projects.models import Membership, Role
+
+    mine = new_action(world, title="Fiche du programme A")
+    foreign = services.create_action(
+        programme=world.other_programme,
+        actor=world.outsider,
+        data={"title": "Fiche du programme B", "lead_organisation": world.lead},
+    )
+    login(client, world.coordinator)
+    listed = client.get(reverse("coordo:actions"))
+    titles = {a.title for a in listed.context["page"].object_list}
+    assert mine.title in titles and foreign.title not in titles
+    Membership.objects.create(
+        user=world.coordinator, programme=world.other_programme, role=Role.ARS_REFERENT
+    )
+    titles = {a.title for a in client.get(reverse("coordo:actions")).context["page"].object_list}
+    assert {mine.title, foreign.title} <= titles
+    narrowed = client.get(reverse("coordo:actions"), {"dispositif": world.other_programme.pk})
+    assert {a.title for a in narrowed.context["page"].object_list} == {foreign.title}
+    login(client, world.wg_member)
+    response = client.get(reverse("coordo:actions"), {"dispositif": world.other_programme.pk})
+    assert response.status_code == 404

@@ -23,6 +23,7 @@ def test_pages_query_counts_with_10_and_500_fiches(client, world, viewer):
     client.force_login(getattr(world, viewer))
     urls = {
         "list": reverse("coordo:programme", args=[world.programme.pk]),
+        "all fiches": reverse("coordo:actions") + "?q=a",
         "filtered list": reverse("coordo:programme", args=[world.programme.pk])
         + "?etat=draft&retard=1",
         "detail": reverse("coordo:action", args=[detail.pk]),
