@@ -124,10 +124,6 @@ class FundingRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.action} — {self.funder} ({self.scheme} {self.year})"
 
-    @property
-    def programme_id(self) -> int:
-        return self.action.programme_id
-
     def _grant_target(self, *, amount: Decimal, **kwargs) -> str:
         if amount >= self.requested_amount:
             return self.State.GRANTED

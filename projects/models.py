@@ -664,12 +664,6 @@ class Action(models.Model):
         "abandon",
     )
 
-    def fiche_values(self) -> dict[str, object]:
-        """The fiche's own fields as stored (foreign keys by id)."""
-        return {
-            name: getattr(self, self._meta.get_field(name).attname) for name in self.FICHE_FIELDS
-        }
-
 
 class ActionSnapshot(models.Model):
     """The fiche as it was when submitted to the COPIL (frozen: never edited)."""
