@@ -131,16 +131,16 @@ def _transition(
     if getattr(obj, info.field) != current:
         raise Refused(
             "already_moved",
-            f"{info.noun} a déjà changé d'état entre-temps : elle est maintenant "
-            f"« {_state_label(locked, info.field)} ». Rien n'a été modifié.",
+            f"{info.noun} a déjà changé d'état entre-temps (état actuel : "
+            f"« {_state_label(locked, info.field)} »). Rien n'a été modifié.",
         )
     # Same state but edited since the actor saw it (e.g. sent back, changed and resubmitted):
     # the decision would apply to a version the actor has not seen.
     if getattr(obj, "updated_at", None) != getattr(locked, "updated_at", None):
         raise Refused(
             "already_moved",
-            f"{info.noun} a été modifiée depuis que vous l'avez consultée. Rien n'a été "
-            "modifié : relisez sa version actuelle avant de décider.",
+            f"{info.noun} a changé depuis votre consultation : relisez sa version actuelle "
+            "avant de décider. Rien n'a été modifié.",
         )
     method = getattr(locked, name)
     transition = method._descriptor.get_transition(current)
