@@ -4,33 +4,34 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from projects.models import Action
 
 
 class Indicator(models.Model):
     class Kind(models.TextChoices):
-        PROCESS = "process", "Processus"
-        RESULT = "result", "Résultat"
-        IMPACT = "impact", "Impact"
+        PROCESS = "process", _("Processus")
+        RESULT = "result", _("Résultat")
+        IMPACT = "impact", _("Impact")
 
     action = models.ForeignKey(
-        Action, on_delete=models.CASCADE, related_name="indicators", verbose_name="fiche action"
+        Action, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("fiche action")
     )
-    kind = models.CharField("type", max_length=10, choices=Kind.choices)
-    label = models.CharField("libellé", max_length=300)
-    unit = models.CharField("unité", max_length=50, blank=True)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    label = models.CharField(_("libellé"), max_length=300)
+    unit = models.CharField(_("unité"), max_length=50, blank=True)
     baseline = models.DecimalField(
-        "valeur de référence", max_digits=14, decimal_places=2, null=True, blank=True
+        _("valeur de référence"), max_digits=14, decimal_places=2, null=True, blank=True
     )
-    target = models.DecimalField("cible", max_digits=14, decimal_places=2, null=True, blank=True)
-    collection_method = models.CharField("méthode de recueil", max_length=300, blank=True)
-    frequency = models.CharField("fréquence", max_length=100, blank=True)
+    target = models.DecimalField(_("cible"), max_digits=14, decimal_places=2, null=True, blank=True)
+    collection_method = models.CharField(_("méthode de recueil"), max_length=300, blank=True)
+    frequency = models.CharField(_("fréquence"), max_length=100, blank=True)
 
     class Meta:
         ordering = ["action", "id"]
-        verbose_name = "indicateur"
-        verbose_name_plural = "indicateurs"
+        verbose_name = _("indicateur")
+        verbose_name_plural = _("indicateurs")
 
     def __str__(self) -> str:
         return self.label
@@ -38,23 +39,26 @@ class Indicator(models.Model):
 
 class Measurement(models.Model):
     indicator = models.ForeignKey(
-        Indicator, on_delete=models.CASCADE, related_name="measurements", verbose_name="indicateur"
+        Indicator,
+        on_delete=models.CASCADE,
+        related_name="measurements",
+        verbose_name=_("indicateur"),
     )
-    date = models.DateField("date")
-    value = models.DecimalField("valeur", max_digits=14, decimal_places=2)
-    source = models.CharField("source", max_length=300, blank=True)
-    comment = models.TextField("commentaire", blank=True)
+    date = models.DateField(_("date"))
+    value = models.DecimalField(_("valeur"), max_digits=14, decimal_places=2)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+    comment = models.TextField(_("commentaire"), blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name="saisie par",
+        verbose_name=_("saisie par"),
     )
 
     class Meta:
         ordering = ["indicator", "date"]
-        verbose_name = "mesure"
-        verbose_name_plural = "mesures"
+        verbose_name = _("mesure")
+        verbose_name_plural = _("mesures")
 
     def __str__(self) -> str:
         return f"{self.indicator} : {self.value} ({self.date:%d/%m/%Y})"
@@ -65,25 +69,25 @@ class EvaluationReport(models.Model):
         Action,
         on_delete=models.CASCADE,
         related_name="evaluation_report",
-        verbose_name="fiche action",
+        verbose_name=_("fiche action"),
     )
-    achievements = models.TextField("réalisations")
-    difficulties = models.TextField("difficultés rencontrées", blank=True)
+    achievements = models.TextField(_("réalisations"))
+    difficulties = models.TextField(_("difficultés rencontrées"), blank=True)
     participation = models.TextField(
-        "participation des habitants et des personnes concernées", blank=True
+        _("participation des habitants et des personnes concernées"), blank=True
     )
-    recommendations = models.TextField("recommandations", blank=True)
+    recommendations = models.TextField(_("recommandations"), blank=True)
     written_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name="rédigé par",
+        verbose_name=_("rédigé par"),
     )
-    written_at = models.DateTimeField("rédigé le", auto_now=True)
+    written_at = models.DateTimeField(_("rédigé le"), auto_now=True)
 
     class Meta:
-        verbose_name = "rapport d'évaluation"
-        verbose_name_plural = "rapports d'évaluation"
+        verbose_name = _("rapport d'évaluation")
+        verbose_name_plural = _("rapports d'évaluation")
 
     def __str__(self) -> str:
         return f"Évaluation — {self.action}"

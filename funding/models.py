@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import FSMField
 from viewflow.fsm import State as FSM
 
@@ -25,25 +26,28 @@ def money(verbose_name: str, **kwargs) -> models.DecimalField:
 
 class BudgetLine(models.Model):
     class Category(models.TextChoices):
-        STAFF = "staff", "Frais de personnel"
-        OPERATING = "operating", "Fonctionnement"
-        SERVICES = "services", "Prestations de services"
-        COMMUNICATION = "communication", "Communication"
-        EQUIPMENT = "equipment", "Investissement / matériel"
-        OTHER = "other", "Autres"
+        STAFF = "staff", _("Frais de personnel")
+        OPERATING = "operating", _("Fonctionnement")
+        SERVICES = "services", _("Prestations de services")
+        COMMUNICATION = "communication", _("Communication")
+        EQUIPMENT = "equipment", _("Investissement / matériel")
+        OTHER = "other", _("Autres")
 
     action = models.ForeignKey(
-        Action, on_delete=models.CASCADE, related_name="budget_lines", verbose_name="fiche action"
+        Action,
+        on_delete=models.CASCADE,
+        related_name="budget_lines",
+        verbose_name=_("fiche action"),
     )
-    year = models.PositiveSmallIntegerField("année")
-    category = models.CharField("catégorie", max_length=20, choices=Category.choices)
-    planned = money("prévisionnel", default=Decimal("0"))
-    actual = money("réalisé", default=Decimal("0"))
+    year = models.PositiveSmallIntegerField(_("année"))
+    category = models.CharField(_("catégorie"), max_length=20, choices=Category.choices)
+    planned = money(_("prévisionnel"), default=Decimal("0"))
+    actual = money(_("réalisé"), default=Decimal("0"))
 
     class Meta:
         ordering = ["action", "year", "category"]
-        verbose_name = "ligne budgétaire"
-        verbose_name_plural = "lignes budgétaires"
+        verbose_name = _("ligne budgétaire")
+        verbose_name_plural = _("lignes budgétaires")
         constraints = [
             models.UniqueConstraint(
                 fields=["action", "year", "category"], name="budget_line_unique"
@@ -61,16 +65,16 @@ class FundingRequest(models.Model):
     """A subsidy request (demande de subvention) of one action to one funder."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Brouillon"
-        SUBMITTED = "submitted", "Déposée"
-        GRANTED = "granted", "Accordée"
-        PARTIALLY_GRANTED = "partially_granted", "Accordée partiellement"
-        REFUSED = "refused", "Refusée"
-        WITHDRAWN = "withdrawn", "Retirée"
-        AGREEMENT_SIGNED = "agreement_signed", "Convention signée"
-        PAID = "paid", "Versée"
-        JUSTIFIED = "justified", "Justifiée"
-        CLOSED = "closed", "Soldée"
+        DRAFT = "draft", _("Brouillon")
+        SUBMITTED = "submitted", _("Déposée")
+        GRANTED = "granted", _("Accordée")
+        PARTIALLY_GRANTED = "partially_granted", _("Accordée partiellement")
+        REFUSED = "refused", _("Refusée")
+        WITHDRAWN = "withdrawn", _("Retirée")
+        AGREEMENT_SIGNED = "agreement_signed", _("Convention signée")
+        PAID = "paid", _("Versée")
+        JUSTIFIED = "justified", _("Justifiée")
+        CLOSED = "closed", _("Soldée")
 
     UNDECIDED_STATES = (State.DRAFT, State.SUBMITTED)
     GRANTED_STATES = (
@@ -86,22 +90,22 @@ class FundingRequest(models.Model):
         Action,
         on_delete=models.PROTECT,
         related_name="funding_requests",
-        verbose_name="fiche action",
+        verbose_name=_("fiche action"),
     )
     funder = models.ForeignKey(
         Organisation,
         on_delete=models.PROTECT,
         related_name="funding_requests",
-        verbose_name="financeur",
+        verbose_name=_("financeur"),
     )
-    scheme = models.CharField("dispositif de financement", max_length=200)
-    year = models.PositiveSmallIntegerField("année")
-    requested_amount = money("montant demandé")
-    granted_amount = money("montant accordé", null=True, blank=True)
-    decision_date = models.DateField("date de décision", null=True, blank=True)
-    decision_reference = models.CharField("référence de la décision", max_length=100, blank=True)
+    scheme = models.CharField(_("dispositif de financement"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("année"))
+    requested_amount = money(_("montant demandé"))
+    granted_amount = money(_("montant accordé"), null=True, blank=True)
+    decision_date = models.DateField(_("date de décision"), null=True, blank=True)
+    decision_reference = models.CharField(_("référence de la décision"), max_length=100, blank=True)
     state = FSMField(
-        "état",
+        _("état"),
         max_length=20,
         choices=State.choices,
         default=State.DRAFT,
@@ -111,8 +115,8 @@ class FundingRequest(models.Model):
 
     class Meta:
         ordering = ["action", "year", "funder"]
-        verbose_name = "demande de financement"
-        verbose_name_plural = "demandes de financement"
+        verbose_name = _("demande de financement")
+        verbose_name_plural = _("demandes de financement")
         constraints = [
             models.CheckConstraint(
                 condition=Q(requested_amount__gte=0)
@@ -132,7 +136,7 @@ class FundingRequest(models.Model):
     @state.transition(
         source=State.DRAFT,
         target=State.SUBMITTED,
-        label="Déposer",
+        label=_("Déposer"),
         custom={"roles": {Role.COORDINATOR}},
     )
     def submit(self) -> None:
@@ -141,7 +145,7 @@ class FundingRequest(models.Model):
     @state.transition(
         source=State.SUBMITTED,
         target=FSM.GET_STATE(_grant_target, states=[State.GRANTED, State.PARTIALLY_GRANTED]),
-        label="Accorder",
+        label=_("Accorder"),
         custom={"roles": {Role.FUNDER}, "funder_decision": True},
     )
     def grant(self, *, amount: Decimal, decision_date, reference: str = "") -> None:
@@ -152,7 +156,7 @@ class FundingRequest(models.Model):
     @state.transition(
         source=State.SUBMITTED,
         target=State.REFUSED,
-        label="Refuser",
+        label=_("Refuser"),
         custom={"roles": {Role.FUNDER}, "funder_decision": True, "reason_required": True},
     )
     def refuse(self, *, decision_date, reference: str = "") -> None:
@@ -163,7 +167,7 @@ class FundingRequest(models.Model):
     @state.transition(
         source=[State.DRAFT, State.SUBMITTED],
         target=State.WITHDRAWN,
-        label="Retirer",
+        label=_("Retirer"),
         custom={"roles": {Role.COORDINATOR}, "reason_required": True},
     )
     def withdraw(self) -> None:
@@ -172,7 +176,7 @@ class FundingRequest(models.Model):
     @state.transition(
         source=[State.GRANTED, State.PARTIALLY_GRANTED],
         target=State.AGREEMENT_SIGNED,
-        label="Enregistrer la convention signée",
+        label=_("Enregistrer la convention signée"),
         custom={"roles": {Role.COORDINATOR, Role.FUNDER}},
     )
     def sign_agreement(self) -> None:
@@ -181,7 +185,7 @@ class FundingRequest(models.Model):
     @state.transition(
         source=State.AGREEMENT_SIGNED,
         target=State.PAID,
-        label="Enregistrer le versement",
+        label=_("Enregistrer le versement"),
         custom={"roles": {Role.FUNDER}},
     )
     def mark_paid(self) -> None:
@@ -190,7 +194,7 @@ class FundingRequest(models.Model):
     @state.transition(
         source=State.PAID,
         target=State.JUSTIFIED,
-        label="Justifier l'emploi des fonds",
+        label=_("Justifier l'emploi des fonds"),
         custom={"roles": {Role.COORDINATOR, Role.ACTION_LEAD}},
     )
     def justify(self) -> None:
@@ -199,7 +203,7 @@ class FundingRequest(models.Model):
     @state.transition(
         source=State.JUSTIFIED,
         target=State.CLOSED,
-        label="Solder",
+        label=_("Solder"),
         custom={"roles": {Role.FUNDER}},
     )
     def close(self) -> None:

@@ -16,43 +16,44 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import FSMField, State
 
 
 class Role(models.TextChoices):
-    COORDINATOR = "coordinator", "Coordonnateur·rice"
-    WG_MEMBER = "wg_member", "Membre d'un groupe de travail"
-    ACTION_LEAD = "action_lead", "Porteur de l'action"
-    COPIL = "copil", "Comité de pilotage (COPIL)"
-    COTECH = "cotech", "Comité technique (COTECH)"
-    FUNDER = "funder", "Signataire / financeur"
-    ARS_REFERENT = "ars_referent", "Référent ARS"
+    COORDINATOR = "coordinator", _("Coordonnateur·rice")
+    WG_MEMBER = "wg_member", _("Membre d'un groupe de travail")
+    ACTION_LEAD = "action_lead", _("Porteur de l'action")
+    COPIL = "copil", _("Comité de pilotage (COPIL)")
+    COTECH = "cotech", _("Comité technique (COTECH)")
+    FUNDER = "funder", _("Signataire / financeur")
+    ARS_REFERENT = "ars_referent", _("Référent ARS")
 
 
 class OrganisationKind(models.TextChoices):
-    ARS = "ars", "ARS"
-    COMMUNE = "commune", "Commune"
-    EPCI = "epci", "EPCI / intercommunalité"
-    DEPARTEMENT = "departement", "Département"
-    PREFECTURE = "prefecture", "Préfecture"
-    CPAM = "cpam", "CPAM"
-    CAF = "caf", "CAF"
-    HOSPITAL = "hospital", "Hôpital / EPSM"
-    ASSOCIATION = "association", "Association"
-    SOCIAL_LANDLORD = "social_landlord", "Bailleur social"
-    CPTS = "cpts", "CPTS"
-    CCAS = "ccas", "CCAS"
-    OTHER = "other", "Autre"
+    ARS = "ars", _("ARS")
+    COMMUNE = "commune", _("Commune")
+    EPCI = "epci", _("EPCI / intercommunalité")
+    DEPARTEMENT = "departement", _("Département")
+    PREFECTURE = "prefecture", _("Préfecture")
+    CPAM = "cpam", _("CPAM")
+    CAF = "caf", _("CAF")
+    HOSPITAL = "hospital", _("Hôpital / EPSM")
+    ASSOCIATION = "association", _("Association")
+    SOCIAL_LANDLORD = "social_landlord", _("Bailleur social")
+    CPTS = "cpts", _("CPTS")
+    CCAS = "ccas", _("CCAS")
+    OTHER = "other", _("Autre")
 
 
 class Organisation(models.Model):
-    name = models.CharField("nom", max_length=200, unique=True)
-    kind = models.CharField("type", max_length=30, choices=OrganisationKind.choices)
+    name = models.CharField(_("nom"), max_length=200, unique=True)
+    kind = models.CharField(_("type"), max_length=30, choices=OrganisationKind.choices)
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "organisation partenaire"
-        verbose_name_plural = "organisations partenaires"
+        verbose_name = _("organisation partenaire")
+        verbose_name_plural = _("organisations partenaires")
 
     def __str__(self) -> str:
         return self.name
@@ -60,38 +61,38 @@ class Organisation(models.Model):
 
 class Programme(models.Model):
     class Kind(models.TextChoices):
-        CLS = "CLS", "Contrat local de santé (CLS)"
-        CLSM = "CLSM", "Conseil local de santé mentale (CLSM)"
+        CLS = "CLS", _("Contrat local de santé (CLS)")
+        CLSM = "CLSM", _("Conseil local de santé mentale (CLSM)")
 
     class Status(models.TextChoices):
-        DRAFTING = "drafting", "En rédaction"
-        AWAITING_SIGNATURES = "awaiting_signatures", "En attente de signatures"
-        IN_FORCE = "in_force", "En vigueur"
-        FINAL_EVALUATION = "final_evaluation", "Évaluation finale"
-        ENDED = "ended", "Terminé"
+        DRAFTING = "drafting", _("En rédaction")
+        AWAITING_SIGNATURES = "awaiting_signatures", _("En attente de signatures")
+        IN_FORCE = "in_force", _("En vigueur")
+        FINAL_EVALUATION = "final_evaluation", _("Évaluation finale")
+        ENDED = "ended", _("Terminé")
 
-    kind = models.CharField("dispositif", max_length=4, choices=Kind.choices)
-    name = models.CharField("nom", max_length=200, unique=True)
-    territory = models.CharField("territoire", max_length=200)
-    communes = models.TextField("communes", blank=True)
-    epci = models.CharField("EPCI", max_length=200, blank=True)
-    priority_neighbourhoods = models.TextField("quartiers prioritaires (QPV)", blank=True)
-    start_date = models.DateField("début")
-    end_date = models.DateField("fin")
+    kind = models.CharField(_("dispositif"), max_length=4, choices=Kind.choices)
+    name = models.CharField(_("nom"), max_length=200, unique=True)
+    territory = models.CharField(_("territoire"), max_length=200)
+    communes = models.TextField(_("communes"), blank=True)
+    epci = models.CharField(_("EPCI"), max_length=200, blank=True)
+    priority_neighbourhoods = models.TextField(_("quartiers prioritaires (QPV)"), blank=True)
+    start_date = models.DateField(_("début"))
+    end_date = models.DateField(_("fin"))
     status = FSMField(
-        "statut", max_length=30, choices=Status.choices, default=Status.DRAFTING, protected=True
+        _("statut"), max_length=30, choices=Status.choices, default=Status.DRAFTING, protected=True
     )
     signatories = models.ManyToManyField(
-        Organisation, blank=True, related_name="signed_programmes", verbose_name="signataires"
+        Organisation, blank=True, related_name="signed_programmes", verbose_name=_("signataires")
     )
     task_due_days = models.PositiveIntegerField(
-        "délai de traitement des tâches (jours)", default=30
+        _("délai de traitement des tâches (jours)"), default=30
     )
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "dispositif"
-        verbose_name_plural = "dispositifs"
+        verbose_name = _("dispositif")
+        verbose_name_plural = _("dispositifs")
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_date__gte=models.F("start_date")), name="programme_period_order"
@@ -109,7 +110,7 @@ class Programme(models.Model):
     @status.transition(
         source=Status.DRAFTING,
         target=Status.AWAITING_SIGNATURES,
-        label="Envoyer en signature",
+        label=_("Envoyer en signature"),
         custom={"roles": {Role.COORDINATOR}},
     )
     def send_for_signature(self) -> None:
@@ -118,7 +119,7 @@ class Programme(models.Model):
     @status.transition(
         source=Status.AWAITING_SIGNATURES,
         target=Status.IN_FORCE,
-        label="Constater l'entrée en vigueur",
+        label=_("Constater l'entrée en vigueur"),
         custom={"roles": {Role.COPIL}},
     )
     def enter_into_force(self) -> None:
@@ -127,7 +128,7 @@ class Programme(models.Model):
     @status.transition(
         source=Status.IN_FORCE,
         target=Status.FINAL_EVALUATION,
-        label="Ouvrir l'évaluation finale",
+        label=_("Ouvrir l'évaluation finale"),
         custom={"roles": {Role.COORDINATOR}},
     )
     def start_final_evaluation(self) -> None:
@@ -136,7 +137,7 @@ class Programme(models.Model):
     @status.transition(
         source=Status.FINAL_EVALUATION,
         target=Status.ENDED,
-        label="Clore le dispositif",
+        label=_("Clore le dispositif"),
         custom={"roles": {Role.COPIL}},
     )
     def end(self) -> None:
@@ -147,15 +148,15 @@ class Programme(models.Model):
 
 class Axis(models.Model):
     programme = models.ForeignKey(
-        Programme, on_delete=models.CASCADE, related_name="axes", verbose_name="dispositif"
+        Programme, on_delete=models.CASCADE, related_name="axes", verbose_name=_("dispositif")
     )
-    number = models.PositiveSmallIntegerField("numéro")
-    title = models.CharField("intitulé", max_length=300)
+    number = models.PositiveSmallIntegerField(_("numéro"))
+    title = models.CharField(_("intitulé"), max_length=300)
 
     class Meta:
         ordering = ["programme", "number"]
-        verbose_name = "axe stratégique"
-        verbose_name_plural = "axes stratégiques"
+        verbose_name = _("axe stratégique")
+        verbose_name_plural = _("axes stratégiques")
         constraints = [
             models.UniqueConstraint(fields=["programme", "number"], name="axis_number_unique")
         ]
@@ -166,12 +167,12 @@ class Axis(models.Model):
 
 class Objective(models.Model):
     class Level(models.TextChoices):
-        GENERAL = "general", "Général"
-        SPECIFIC = "specific", "Spécifique"
-        OPERATIONAL = "operational", "Opérationnel"
+        GENERAL = "general", _("Général")
+        SPECIFIC = "specific", _("Spécifique")
+        OPERATIONAL = "operational", _("Opérationnel")
 
     axis = models.ForeignKey(
-        Axis, on_delete=models.CASCADE, related_name="objectives", verbose_name="axe"
+        Axis, on_delete=models.CASCADE, related_name="objectives", verbose_name=_("axe")
     )
     parent = models.ForeignKey(
         "self",
@@ -179,15 +180,15 @@ class Objective(models.Model):
         null=True,
         blank=True,
         related_name="children",
-        verbose_name="objectif parent",
+        verbose_name=_("objectif parent"),
     )
-    level = models.CharField("niveau", max_length=12, choices=Level.choices)
-    title = models.CharField("intitulé", max_length=300)
+    level = models.CharField(_("niveau"), max_length=12, choices=Level.choices)
+    title = models.CharField(_("intitulé"), max_length=300)
 
     class Meta:
         ordering = ["axis", "id"]
-        verbose_name = "objectif"
-        verbose_name_plural = "objectifs"
+        verbose_name = _("objectif")
+        verbose_name_plural = _("objectifs")
 
     def __str__(self) -> str:
         return self.title
@@ -202,15 +203,15 @@ class WorkingGroup(models.Model):
         Programme,
         on_delete=models.CASCADE,
         related_name="working_groups",
-        verbose_name="dispositif",
+        verbose_name=_("dispositif"),
     )
-    name = models.CharField("nom", max_length=200)
-    description = models.TextField("description", blank=True)
+    name = models.CharField(_("nom"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
 
     class Meta:
         ordering = ["programme", "name"]
-        verbose_name = "groupe de travail"
-        verbose_name_plural = "groupes de travail"
+        verbose_name = _("groupe de travail")
+        verbose_name_plural = _("groupes de travail")
         constraints = [
             models.UniqueConstraint(fields=["programme", "name"], name="working_group_name_unique")
         ]
@@ -231,20 +232,23 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="memberships",
-        verbose_name="utilisateur",
+        verbose_name=_("utilisateur"),
     )
     programme = models.ForeignKey(
-        Programme, on_delete=models.CASCADE, related_name="memberships", verbose_name="dispositif"
+        Programme,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("dispositif"),
     )
-    role = models.CharField("rôle", max_length=20, choices=Role.choices)
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
     organisation = models.ForeignKey(
         Organisation,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="memberships",
-        verbose_name="organisation",
-        help_text="Obligatoire pour les financeurs et les porteurs d'action.",
+        verbose_name=_("organisation"),
+        help_text=_("Obligatoire pour les financeurs et les porteurs d'action."),
     )
     working_group = models.ForeignKey(
         WorkingGroup,
@@ -252,16 +256,16 @@ class Membership(models.Model):
         null=True,
         blank=True,
         related_name="memberships",
-        verbose_name="groupe de travail",
-        help_text="Obligatoire pour les membres d'un groupe de travail.",
+        verbose_name=_("groupe de travail"),
+        help_text=_("Obligatoire pour les membres d'un groupe de travail."),
     )
-    is_active = models.BooleanField("active", default=True)
+    is_active = models.BooleanField(_("active"), default=True)
 
     objects = MembershipQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "appartenance"
-        verbose_name_plural = "appartenances"
+        verbose_name = _("appartenance")
+        verbose_name_plural = _("appartenances")
         indexes = [models.Index(fields=["user", "programme", "role"])]
         constraints = [
             models.CheckConstraint(
@@ -296,23 +300,23 @@ class Membership(models.Model):
 
 
 class ParticipationLevel(models.TextChoices):
-    INFORMATION = "information", "Information"
-    CONSULTATION = "consultation", "Consultation"
-    CONCERTATION = "concertation", "Concertation"
-    CO_CONSTRUCTION = "co_construction", "Co-construction"
+    INFORMATION = "information", _("Information")
+    CONSULTATION = "consultation", _("Consultation")
+    CONCERTATION = "concertation", _("Concertation")
+    CO_CONSTRUCTION = "co_construction", _("Co-construction")
 
 
 class ActionState(models.TextChoices):
-    DRAFT = "draft", "Brouillon"
-    CO_CONSTRUCTION = "co_construction", "En co-construction"
-    COPIL_REVIEW = "copil_review", "Soumise au COPIL"
-    VALIDATED = "validated", "Validée"
-    REJECTED = "rejected", "Rejetée"
-    FUNDING = "funding", "En recherche de financement"
-    IMPLEMENTATION = "implementation", "En mise en œuvre"
-    EVALUATION = "evaluation", "En évaluation"
-    CLOSED = "closed", "Clôturée"
-    ABANDONED = "abandoned", "Abandonnée"
+    DRAFT = "draft", _("Brouillon")
+    CO_CONSTRUCTION = "co_construction", _("En co-construction")
+    COPIL_REVIEW = "copil_review", _("Soumise au COPIL")
+    VALIDATED = "validated", _("Validée")
+    REJECTED = "rejected", _("Rejetée")
+    FUNDING = "funding", _("En recherche de financement")
+    IMPLEMENTATION = "implementation", _("En mise en œuvre")
+    EVALUATION = "evaluation", _("En évaluation")
+    CLOSED = "closed", _("Clôturée")
+    ABANDONED = "abandoned", _("Abandonnée")
 
 
 ACTIVE_STATES = (
@@ -341,7 +345,7 @@ class Action(models.Model):
     """A fiche action and its lifecycle (see DESIGN.md, "Action lifecycle")."""
 
     programme = models.ForeignKey(
-        Programme, on_delete=models.PROTECT, related_name="actions", verbose_name="dispositif"
+        Programme, on_delete=models.PROTECT, related_name="actions", verbose_name=_("dispositif")
     )
     objective = models.ForeignKey(
         Objective,
@@ -349,22 +353,22 @@ class Action(models.Model):
         null=True,
         blank=True,
         related_name="actions",
-        verbose_name="objectif",
+        verbose_name=_("objectif"),
     )
-    title = models.CharField("intitulé", max_length=300)
-    context = models.TextField("contexte et besoins", blank=True)
-    target_public = models.TextField("public visé", blank=True)
-    territory = models.CharField("territoire", max_length=300, blank=True)
+    title = models.CharField(_("intitulé"), max_length=300)
+    context = models.TextField(_("contexte et besoins"), blank=True)
+    target_public = models.TextField(_("public visé"), blank=True)
+    territory = models.CharField(_("territoire"), max_length=300, blank=True)
     lead_organisation = models.ForeignKey(
         Organisation,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="led_actions",
-        verbose_name="porteur",
+        verbose_name=_("porteur"),
     )
     partners = models.ManyToManyField(
-        Organisation, blank=True, related_name="partner_actions", verbose_name="partenaires"
+        Organisation, blank=True, related_name="partner_actions", verbose_name=_("partenaires")
     )
     working_group = models.ForeignKey(
         WorkingGroup,
@@ -372,19 +376,19 @@ class Action(models.Model):
         null=True,
         blank=True,
         related_name="actions",
-        verbose_name="groupe de travail",
+        verbose_name=_("groupe de travail"),
     )
     participation_level = models.CharField(
-        "niveau de participation",
+        _("niveau de participation"),
         max_length=20,
         choices=ParticipationLevel.choices,
         default=ParticipationLevel.CONSULTATION,
     )
-    planned_start = models.DateField("début prévu", null=True, blank=True)
-    planned_end = models.DateField("fin prévue", null=True, blank=True)
-    own_funds = _money(verbose_name="fonds propres déclarés", default=Decimal("0"))
+    planned_start = models.DateField(_("début prévu"), null=True, blank=True)
+    planned_end = models.DateField(_("fin prévue"), null=True, blank=True)
+    own_funds = _money(verbose_name=_("fonds propres déclarés"), default=Decimal("0"))
     state = FSMField(
-        "état",
+        _("état"),
         max_length=20,
         choices=ActionState.choices,
         default=ActionState.DRAFT,
@@ -398,19 +402,19 @@ class Action(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="soumise par",
+        verbose_name=_("soumise par"),
     )
     funding_waiver = models.TextField(
-        "dérogation du COPIL (mise en œuvre sans financement complet)", blank=True
+        _("dérogation du COPIL (mise en œuvre sans financement complet)"), blank=True
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name="créée par",
+        verbose_name=_("créée par"),
     )
-    created_at = models.DateTimeField("créée le", auto_now_add=True)
-    updated_at = models.DateTimeField("modifiée le", auto_now=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     # Fields of the fiche that co-construction edits and the audit trail follows.
     FICHE_FIELDS = (
@@ -429,8 +433,8 @@ class Action(models.Model):
 
     class Meta:
         ordering = ["programme", "id"]
-        verbose_name = "fiche action"
-        verbose_name_plural = "fiches actions"
+        verbose_name = _("fiche action")
+        verbose_name_plural = _("fiches actions")
         indexes = [models.Index(fields=["programme", "state"])]
         constraints = [
             models.CheckConstraint(condition=Q(own_funds__gte=0), name="action_own_funds_positive"),
@@ -547,7 +551,7 @@ class Action(models.Model):
     @state.transition(
         source=ActionState.DRAFT,
         target=ActionState.CO_CONSTRUCTION,
-        label="Lancer la co-construction",
+        label=_("Lancer la co-construction"),
         conditions=[has_group_or_lead],
         custom={"roles": {Role.COORDINATOR}},
     )
@@ -557,7 +561,7 @@ class Action(models.Model):
     @state.transition(
         source=ActionState.CO_CONSTRUCTION,
         target=ActionState.COPIL_REVIEW,
-        label="Soumettre au COPIL",
+        label=_("Soumettre au COPIL"),
         conditions=[is_complete],
         custom={"roles": {Role.COORDINATOR}},
     )
@@ -567,7 +571,7 @@ class Action(models.Model):
     @state.transition(
         source=ActionState.COPIL_REVIEW,
         target=ActionState.VALIDATED,
-        label="Valider",
+        label=_("Valider"),
         custom={"roles": {Role.COPIL}, "preparer_excluded": True},
     )
     def approve(self) -> None:
@@ -576,7 +580,7 @@ class Action(models.Model):
     @state.transition(
         source=ActionState.COPIL_REVIEW,
         target=ActionState.CO_CONSTRUCTION,
-        label="Demander des modifications",
+        label=_("Demander des modifications"),
         custom={"roles": {Role.COPIL}, "reason_required": True},
     )
     def request_changes(self) -> None:
@@ -585,7 +589,7 @@ class Action(models.Model):
     @state.transition(
         source=ActionState.COPIL_REVIEW,
         target=ActionState.REJECTED,
-        label="Rejeter",
+        label=_("Rejeter"),
         custom={"roles": {Role.COPIL}, "reason_required": True},
     )
     def reject(self) -> None:
@@ -594,7 +598,7 @@ class Action(models.Model):
     @state.transition(
         source=ActionState.VALIDATED,
         target=ActionState.FUNDING,
-        label="Ouvrir les financements",
+        label=_("Ouvrir les financements"),
         conditions=[has_funding_request],
         custom={"roles": {Role.COORDINATOR}},
     )
@@ -604,7 +608,7 @@ class Action(models.Model):
     @state.transition(
         source=[ActionState.VALIDATED, ActionState.FUNDING],
         target=ActionState.IMPLEMENTATION,
-        label="Démarrer la mise en œuvre",
+        label=_("Démarrer la mise en œuvre"),
         conditions=[can_start_implementation],
         custom={"roles": {Role.COORDINATOR}},
     )
@@ -614,7 +618,7 @@ class Action(models.Model):
     @state.transition(
         source=ActionState.FUNDING,
         target=ActionState.CO_CONSTRUCTION,
-        label="Retravailler la fiche",
+        label=_("Retravailler la fiche"),
         conditions=[funding_refused],
         custom={"roles": {Role.COORDINATOR}},
     )
@@ -625,7 +629,7 @@ class Action(models.Model):
     @state.transition(
         source=ActionState.IMPLEMENTATION,
         target=ActionState.EVALUATION,
-        label="Terminer la mise en œuvre",
+        label=_("Terminer la mise en œuvre"),
         custom={"roles": {Role.COORDINATOR, Role.ACTION_LEAD}},
     )
     def finish_implementation(self) -> None:
@@ -634,7 +638,7 @@ class Action(models.Model):
     @state.transition(
         source=ActionState.EVALUATION,
         target=ActionState.CLOSED,
-        label="Clôturer",
+        label=_("Clôturer"),
         conditions=[evaluation_complete],
         custom={"roles": {Role.COPIL}},
     )
@@ -644,7 +648,7 @@ class Action(models.Model):
     @state.transition(
         source=list(ACTIVE_STATES),
         target=ActionState.ABANDONED,
-        label="Abandonner",
+        label=_("Abandonner"),
         custom={"roles": {Role.COPIL}, "reason_required": True},
     )
     def abandon(self) -> None:
@@ -669,19 +673,19 @@ class ActionSnapshot(models.Model):
     """The fiche as it was when submitted to the COPIL (frozen: never edited)."""
 
     action = models.ForeignKey(
-        Action, on_delete=models.PROTECT, related_name="snapshots", verbose_name="fiche action"
+        Action, on_delete=models.PROTECT, related_name="snapshots", verbose_name=_("fiche action")
     )
-    version = models.PositiveIntegerField("version")
-    submitted_at = models.DateTimeField("soumise le")
+    version = models.PositiveIntegerField(_("version"))
+    submitted_at = models.DateTimeField(_("soumise le"))
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="par"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("par")
     )
-    data = models.JSONField("contenu de la fiche")
+    data = models.JSONField(_("contenu de la fiche"))
 
     class Meta:
         ordering = ["action", "version"]
-        verbose_name = "version soumise au COPIL"
-        verbose_name_plural = "versions soumises au COPIL"
+        verbose_name = _("version soumise au COPIL")
+        verbose_name_plural = _("versions soumises au COPIL")
         constraints = [
             models.UniqueConstraint(fields=["action", "version"], name="snapshot_version_unique")
         ]
@@ -694,10 +698,10 @@ class Meeting(models.Model):
     """A session of a governance body (instance): agenda, attendance, decisions, minutes."""
 
     class Body(models.TextChoices):
-        COPIL = "copil", "Comité de pilotage (COPIL)"
-        COTECH = "cotech", "Comité technique (COTECH)"
-        PLENARY = "plenary", "Assemblée plénière"
-        WORKING_GROUP = "working_group", "Groupe de travail"
+        COPIL = "copil", _("Comité de pilotage (COPIL)")
+        COTECH = "cotech", _("Comité technique (COTECH)")
+        PLENARY = "plenary", _("Assemblée plénière")
+        WORKING_GROUP = "working_group", _("Groupe de travail")
 
     # What each body decides in session, by the state the fiche waits in.
     DECISIONS = {
@@ -708,36 +712,36 @@ class Meeting(models.Model):
     }
 
     programme = models.ForeignKey(
-        Programme, on_delete=models.PROTECT, related_name="meetings", verbose_name="dispositif"
+        Programme, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("dispositif")
     )
-    body = models.CharField("instance", max_length=20, choices=Body.choices)
-    date = models.DateTimeField("date et heure")
-    place = models.CharField("lieu", max_length=200)
+    body = models.CharField(_("instance"), max_length=20, choices=Body.choices)
+    date = models.DateTimeField(_("date et heure"))
+    place = models.CharField(_("lieu"), max_length=200)
     chair = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="président·e de séance",
+        verbose_name=_("président·e de séance"),
     )
     attendees = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name="présents"
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("présents")
     )
-    other_attendees = models.TextField("autres participants", blank=True)
-    notes = models.TextField("relevé des échanges", blank=True)
+    other_attendees = models.TextField(_("autres participants"), blank=True)
+    notes = models.TextField(_("relevé des échanges"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name="créée par",
+        verbose_name=_("créée par"),
     )
-    applied_at = models.DateTimeField("décisions appliquées le", null=True, blank=True)
+    applied_at = models.DateTimeField(_("décisions appliquées le"), null=True, blank=True)
 
     class Meta:
         ordering = ["-date"]
-        verbose_name = "séance"
-        verbose_name_plural = "séances"
+        verbose_name = _("séance")
+        verbose_name_plural = _("séances")
 
     def __str__(self) -> str:
         return f"{self.get_body_display()} du {timezone.localtime(self.date):%d/%m/%Y}"
@@ -748,32 +752,35 @@ class Meeting(models.Model):
 
 class AgendaItem(models.Model):
     class Decision(models.TextChoices):
-        NONE = "", "Pas de décision (reportée)"
-        APPROVE = "approve", "Valider"
-        REQUEST_CHANGES = "request_changes", "Demander des modifications"
-        REJECT = "reject", "Rejeter"
-        CLOSE = "close", "Clôturer"
-        ABANDON = "abandon", "Abandonner"
+        NONE = "", _("Pas de décision (reportée)")
+        APPROVE = "approve", _("Valider")
+        REQUEST_CHANGES = "request_changes", _("Demander des modifications")
+        REJECT = "reject", _("Rejeter")
+        CLOSE = "close", _("Clôturer")
+        ABANDON = "abandon", _("Abandonner")
 
     meeting = models.ForeignKey(
-        Meeting, on_delete=models.CASCADE, related_name="agenda_items", verbose_name="séance"
+        Meeting, on_delete=models.CASCADE, related_name="agenda_items", verbose_name=_("séance")
     )
     action = models.ForeignKey(
-        Action, on_delete=models.PROTECT, related_name="agenda_items", verbose_name="fiche action"
+        Action,
+        on_delete=models.PROTECT,
+        related_name="agenda_items",
+        verbose_name=_("fiche action"),
     )
-    position = models.PositiveSmallIntegerField("ordre")
+    position = models.PositiveSmallIntegerField(_("ordre"))
     state_at_agenda = models.CharField(
-        "état à l'inscription", max_length=20, choices=ActionState.choices
+        _("état à l'inscription"), max_length=20, choices=ActionState.choices
     )
     decision = models.CharField(
-        "décision", max_length=20, choices=Decision.choices, blank=True, default=""
+        _("décision"), max_length=20, choices=Decision.choices, blank=True, default=""
     )
-    comment = models.TextField("motif / commentaire", blank=True)
+    comment = models.TextField(_("motif / commentaire"), blank=True)
 
     class Meta:
         ordering = ["meeting", "position"]
-        verbose_name = "point à l'ordre du jour"
-        verbose_name_plural = "ordre du jour"
+        verbose_name = _("point à l'ordre du jour")
+        verbose_name_plural = _("ordre du jour")
         constraints = [
             models.UniqueConstraint(fields=["meeting", "action"], name="agenda_action_unique")
         ]

@@ -14,8 +14,10 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from projects.models import Programme
 
@@ -34,8 +36,9 @@ def json_value(value: object) -> object:
         return value.astimezone(datetime.UTC).isoformat()
     if isinstance(value, datetime.date):
         return value.isoformat()
-    if isinstance(value, models.Model):
-        return str(value)
+    if isinstance(value, Promise):  # a translatable label: stored in the trail's language
+        with translation.override(settings.LANGUAGE_CODE):
+            return str(value)
     return str(value)
 
 

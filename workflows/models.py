@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEvent(models.Model):
@@ -11,40 +12,40 @@ class AuditEvent(models.Model):
         "projects.Programme",
         on_delete=models.PROTECT,
         related_name="audit_events",
-        verbose_name="dispositif",
+        verbose_name=_("dispositif"),
     )
     # Position in the programme's chain, from 1, without gaps.
-    seq = models.PositiveBigIntegerField("n°")
-    at = models.DateTimeField("date (UTC)")
+    seq = models.PositiveBigIntegerField(_("n°"))
+    at = models.DateTimeField(_("date (UTC)"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="auteur",
+        verbose_name=_("auteur"),
     )
-    actor_label = models.CharField("auteur (nom)", max_length=300)
-    object_type = models.CharField("type d'objet", max_length=100)
-    object_id = models.CharField("identifiant de l'objet", max_length=64)
-    object_repr = models.CharField("objet", max_length=300)
+    actor_label = models.CharField(_("auteur (nom)"), max_length=300)
+    object_type = models.CharField(_("type d'objet"), max_length=100)
+    object_id = models.CharField(_("identifiant de l'objet"), max_length=64)
+    object_repr = models.CharField(_("objet"), max_length=300)
     # The fiche action the event concerns (itself, or its budget, funding, indicators...), so
     # that its timeline is complete. Not a foreign key: the trail outlives what it describes.
-    action_id = models.BigIntegerField("fiche action", null=True, blank=True)
-    event = models.CharField("événement", max_length=64)
-    from_state = models.CharField("état de départ", max_length=30, blank=True)
-    to_state = models.CharField("état d'arrivée", max_length=30, blank=True)
+    action_id = models.BigIntegerField(_("fiche action"), null=True, blank=True)
+    event = models.CharField(_("événement"), max_length=64)
+    from_state = models.CharField(_("état de départ"), max_length=30, blank=True)
+    to_state = models.CharField(_("état d'arrivée"), max_length=30, blank=True)
     # {field: [before, after]} with JSON-native values (text, numbers as text, dates ISO).
-    changes = models.JSONField("modifications", default=dict, blank=True)
-    comment = models.TextField("commentaire", blank=True)
-    ip = models.GenericIPAddressField("adresse IP", null=True, blank=True)
-    prev_hash = models.CharField("empreinte précédente", max_length=64)
-    hash = models.CharField("empreinte", max_length=64, unique=True)
+    changes = models.JSONField(_("modifications"), default=dict, blank=True)
+    comment = models.TextField(_("commentaire"), blank=True)
+    ip = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+    prev_hash = models.CharField(_("empreinte précédente"), max_length=64)
+    hash = models.CharField(_("empreinte"), max_length=64, unique=True)
 
     class Meta:
         ordering = ["programme", "seq"]
-        verbose_name = "événement d'audit"
-        verbose_name_plural = "journal d'audit"
+        verbose_name = _("événement d'audit")
+        verbose_name_plural = _("journal d'audit")
         constraints = [
             models.UniqueConstraint(fields=["programme", "seq"], name="audit_chain_position_unique")
         ]

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from viewflow.fsm import FSMField, TransitionConditionsUnmet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -275,7 +276,13 @@ assert set(ACTION_TRANSITIONS) == set(Action.TRANSITIONS)
 
 
 def fiche_snapshot(action: Action) -> dict:
-    """The fiche, its budget and its indicators as JSON, for the snapshot sent to the COPIL."""
+    """The fiche, its budget and its indicators as JSON, for the snapshot sent to the COPIL
+    (labels in the application's language, so that two versions always compare)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _snapshot_of(action)
+
+
+def _snapshot_of(action: Action) -> dict:
     fiche = {
         str(action._meta.get_field(name).verbose_name): audit.json_value(getattr(action, name))
         for name in Action.FICHE_FIELDS
@@ -481,7 +488,13 @@ def create_action(*, programme: Programme, actor, data: dict, ip: str | None = N
 
 
 def _display_values(action: Action) -> dict[str, object]:
-    """Fiche values as a reader of the audit trail wants them (labels, not ids)."""
+    """Fiche values as a reader of the audit trail wants them (labels, not ids), in the
+    trail's language whatever the language of the person making the change."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _labels_of(action)
+
+
+def _labels_of(action: Action) -> dict[str, object]:
     values = {}
     for name in Action.FICHE_FIELDS:
         field = action._meta.get_field(name)

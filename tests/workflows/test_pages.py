@@ -445,3 +445,25 @@ def test_all_my_fiches_across_programmes_with_a_programme_filter(client, world):
     login(client, world.wg_member)
     response = client.get(reverse("coordo:actions"), {"dispositif": world.other_programme.pk})
     assert response.status_code == 404
+
+
+def test_english_user_sees_english_labels_but_snapshots_stay_french(client, world):
+    action = action_in(world, ActionState.COPIL_REVIEW)
+    login(client, world.copil)
+    client.post(reverse("set_language"), {"language": "en"})
+    page = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
+    assert "Submitted to the COPIL" in page
+    # The snapshot of a fiche resubmitted by an English-speaking coordinator keeps French keys,
+    # so that it still compares with the first version.
+    services.request_changes(action=action, actor=world.copil, comment="Revoir")
+    from django.utils import translation
+
+    with translation.override("en"):
+        services.update_action(
+            action=Action.objects.get(pk=action.pk),
+            actor=world.coordinator,
+            data={"target_public": "Collégiens"},
+        )
+        services.submit_to_copil(action=Action.objects.get(pk=action.pk), actor=world.coordinator)
+    latest = Action.objects.get(pk=action.pk).snapshots.latest("version").data["fiche"]
+    assert "public visé" in latest and "target public" not in latest
