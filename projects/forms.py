@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import Action, Meeting, Objective, Organisation, WorkingGroup
 
@@ -17,8 +19,10 @@ class FicheForm(forms.ModelForm):
             "target_public": forms.Textarea(attrs={"rows": 2}),
         }
         help_texts = {
-            "context": "Ne saisissez jamais de données nominatives de patients ou d'usagers : "
-            "Coordo n'est pas un hébergement de données de santé (HDS).",
+            "context": _(
+                "Ne saisissez jamais de données nominatives de patients ou d'usagers : "
+                "Coordo n'est pas un hébergement de données de santé (HDS)."
+            ),
         }
 
     def __init__(self, *args, programme, **kwargs):
@@ -34,7 +38,7 @@ class FicheForm(forms.ModelForm):
         cleaned = super().clean()
         start, end = cleaned.get("planned_start"), cleaned.get("planned_end")
         if start and end and end < start:
-            self.add_error("planned_end", "La fin prévue doit suivre le début prévu.")
+            self.add_error("planned_end", gettext("La fin prévue doit suivre le début prévu."))
         return cleaned
 
 

@@ -16,6 +16,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import FSMField, State
 
@@ -104,7 +105,7 @@ class Programme(models.Model):
 
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise ValidationError({"end_date": "La fin doit suivre le début."})
+            raise ValidationError({"end_date": gettext("La fin doit suivre le début.")})
 
     # Lifecycle: the coordinator prepares, the COPIL (governance) decides.
     @status.transition(
@@ -195,7 +196,9 @@ class Objective(models.Model):
 
     def clean(self) -> None:
         if self.parent_id and self.parent.axis_id != self.axis_id:
-            raise ValidationError({"parent": "L'objectif parent doit appartenir au même axe."})
+            raise ValidationError(
+                {"parent": gettext("L'objectif parent doit appartenir au même axe.")}
+            )
 
 
 class WorkingGroup(models.Model):
@@ -286,9 +289,11 @@ class Membership(models.Model):
 
     def clean(self) -> None:
         if self.role in (Role.FUNDER, Role.ACTION_LEAD) and not self.organisation_id:
-            raise ValidationError({"organisation": "Précisez l'organisation pour ce rôle."})
+            raise ValidationError(
+                {"organisation": gettext("Précisez l'organisation pour ce rôle.")}
+            )
         if self.role == Role.WG_MEMBER and not self.working_group_id:
-            raise ValidationError({"working_group": "Précisez le groupe de travail."})
+            raise ValidationError({"working_group": gettext("Précisez le groupe de travail.")})
         if (
             self.working_group_id
             and self.programme_id
@@ -452,7 +457,7 @@ class Action(models.Model):
     def clean(self) -> None:
         errors = {}
         if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
-            errors["planned_end"] = "La fin prévue doit suivre le début prévu."
+            errors["planned_end"] = gettext("La fin prévue doit suivre le début prévu.")
         if self.objective_id and self.objective.axis.programme_id != self.programme_id:
             errors["objective"] = "L'objectif doit appartenir au dispositif de l'action."
         if self.working_group_id and self.working_group.programme_id != self.programme_id:
@@ -464,32 +469,35 @@ class Action(models.Model):
 
     def has_group_or_lead(self) -> State.CONDITION:
         ok = bool(self.working_group_id or self.lead_organisation_id)
-        return State.CONDITION(ok, "Désignez un groupe de travail ou un porteur.")
+        return State.CONDITION(ok, gettext("Désignez un groupe de travail ou un porteur."))
 
     def missing_for_copil(self) -> list[str]:
         """What the fiche still lacks before it can go to the COPIL (empty: complete)."""
         missing = []
         if not self.objective_id:
-            missing.append("l'objectif")
+            missing.append(gettext("l'objectif"))
         if not self.target_public.strip():
-            missing.append("le public visé")
+            missing.append(gettext("le public visé"))
         if not self.lead_organisation_id:
-            missing.append("le porteur")
+            missing.append(gettext("le porteur"))
         if not (self.planned_start and self.planned_end):
-            missing.append("les dates prévues")
+            missing.append(gettext("les dates prévues"))
         if not self.budget_lines.filter(planned__gt=0).exists():
-            missing.append("un budget prévisionnel")
+            missing.append(gettext("un budget prévisionnel"))
         if not self.indicators.exists():
-            missing.append("au moins un indicateur")
+            missing.append(gettext("au moins un indicateur"))
         return missing
 
     def is_complete(self) -> State.CONDITION:
         missing = self.missing_for_copil()
-        return State.CONDITION(not missing, "La fiche est incomplète : " + ", ".join(missing) + ".")
+        return State.CONDITION(
+            not missing,
+            gettext("La fiche est incomplète : {missing}.").format(missing=", ".join(missing)),
+        )
 
     def has_funding_request(self) -> State.CONDITION:
         return State.CONDITION(
-            self.funding_requests.exists(), "Ajoutez au moins une demande de financement."
+            self.funding_requests.exists(), gettext("Ajoutez au moins une demande de financement.")
         )
 
     def planned_budget(self) -> Decimal:
@@ -513,15 +521,21 @@ class Action(models.Model):
         ).count()
         if undecided:
             return State.CONDITION(
-                False, f"{undecided} demande(s) de financement attendent encore une décision."
+                False,
+                gettext("Demandes de financement attendant encore une décision : {n}.").format(
+                    n=undecided
+                ),
             )
         if not self.funding_covers_plan():
             return State.CONDITION(
                 False,
-                f"Les financements accordés ({self.granted_total()} €) et les fonds propres "
-                f"({self.own_funds} €) ne couvrent pas le budget prévu "
-                f"({self.planned_budget()} €), "
-                "et aucune dérogation du COPIL n'est enregistrée.",
+                gettext(
+                    "Les financements accordés ({granted} €) et les fonds propres ({own} €) ne "
+                    "couvrent pas le budget prévu ({planned} €), et aucune dérogation du COPIL "
+                    "n'est enregistrée."
+                ).format(
+                    granted=self.granted_total(), own=self.own_funds, planned=self.planned_budget()
+                ),
             )
         return State.CONDITION(True)
 
@@ -532,16 +546,19 @@ class Action(models.Model):
         ok = refused and not self.funding_covers_plan()
         return State.CONDITION(
             ok,
-            "Le retour en co-construction suppose un financement refusé qui laisse le budget "
-            "non couvert.",
+            gettext(
+                "Le retour en co-construction suppose un financement refusé qui laisse le budget "
+                "non couvert."
+            ),
         )
 
     def evaluation_complete(self) -> State.CONDITION:
         if not hasattr(self, "evaluation_report"):
-            return State.CONDITION(False, "Le rapport d'évaluation manque.")
+            return State.CONDITION(False, gettext("Le rapport d'évaluation manque."))
         unmeasured = self.indicators.filter(measurements__isnull=True).count()
         return State.CONDITION(
-            unmeasured == 0, f"{unmeasured} indicateur(s) n'ont encore aucune mesure."
+            unmeasured == 0,
+            gettext("Indicateurs sans aucune mesure : {n}.").format(n=unmeasured),
         )
 
     # --- lifecycle -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from .models import Action, Membership, Programme, Role
 
@@ -139,11 +140,11 @@ def get_visible_action(user, pk: int) -> Action:
             .get(pk=pk)
         )
     except Action.DoesNotExist as exc:
-        raise Http404("Aucune fiche action accessible à ce numéro.") from exc
+        raise Http404(_("Aucune fiche action accessible à ce numéro.")) from exc
 
 
 def get_visible_programme(user, pk: int) -> Programme:
     try:
         return visible_programmes(user).get(pk=pk)
     except Programme.DoesNotExist as exc:
-        raise Http404("Aucun dispositif accessible à ce numéro.") from exc
+        raise Http404(_("Aucun dispositif accessible à ce numéro.")) from exc

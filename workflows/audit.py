@@ -53,6 +53,14 @@ def field_changes(before: dict[str, object], after: dict[str, object]) -> dict[s
     return changes
 
 
+def in_trail_language(value) -> str:
+    """Text for the trail, rendered in the application's language (French) whatever the
+    language of the person acting: the ARS reads one language. ``value`` may be a callable
+    (such as ``obj.get_state_display``), called in that language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(value() if callable(value) else value)
+
+
 def canonical_content(event: AuditEvent) -> str:
     content = {
         "programme": event.programme_id,
@@ -151,7 +159,7 @@ def record(
         from_state=from_state or "",
         to_state=to_state or "",
         changes=changes or {},
-        comment=comment,
+        comment=json_value(comment) or "",  # a translatable label is kept in French
         ip=stored_ip(ip),
         prev_hash=last["hash"] if last else GENESIS_HASH,
     )

@@ -21,6 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 from viewflow.workflow.flow.nodes import TimerBoundary
@@ -40,7 +41,7 @@ class Stage:
     """A state of the fiche, the decision it waits for, and who takes it."""
 
     state: str
-    label: str
+    label: object  # translatable (lazy) label
     roles: frozenset[str]
     transitions: tuple[str, ...]
 
@@ -48,43 +49,43 @@ class Stage:
 STAGES = {
     "launch": Stage(
         ActionState.DRAFT,
-        "Lancer la co-construction",
+        _("Lancer la co-construction"),
         frozenset({Role.COORDINATOR}),
         ("start_co_construction",),
     ),
     "submit": Stage(
         ActionState.CO_CONSTRUCTION,
-        "Finaliser la fiche et la soumettre au COPIL",
+        _("Finaliser la fiche et la soumettre au COPIL"),
         frozenset({Role.COORDINATOR}),
         ("submit_to_copil",),
     ),
     "copil_decision": Stage(
         ActionState.COPIL_REVIEW,
-        "Décision du COPIL",
+        _("Décision du COPIL"),
         frozenset({Role.COPIL}),
         ("approve", "request_changes", "reject"),
     ),
     "plan_funding": Stage(
         ActionState.VALIDATED,
-        "Ouvrir les financements ou démarrer",
+        _("Ouvrir les financements ou démarrer"),
         frozenset({Role.COORDINATOR}),
         ("open_funding", "start_implementation"),
     ),
     "follow_funding": Stage(
         ActionState.FUNDING,
-        "Suivre les financements et démarrer",
+        _("Suivre les financements et démarrer"),
         frozenset({Role.COORDINATOR}),
         ("start_implementation", "rework"),
     ),
     "implement": Stage(
         ActionState.IMPLEMENTATION,
-        "Mettre en œuvre et terminer",
+        _("Mettre en œuvre et terminer"),
         frozenset({Role.COORDINATOR, Role.ACTION_LEAD}),
         ("finish_implementation",),
     ),
     "close_decision": Stage(
         ActionState.EVALUATION,
-        "Clôture par le COPIL",
+        _("Clôture par le COPIL"),
         frozenset({Role.COPIL}),
         ("close",),
     ),
@@ -189,8 +190,12 @@ class ActionFlow(flow.Flow):
             actor=None,
             obj=action,
             event="escalate",
-            comment=f"« {STAGES[host.flow_task.name].label} » en retard depuis le "
-            f"{due_date(host):%d/%m/%Y} : signalé à la coordination.",
+            comment=audit.in_trail_language(
+                lambda: (
+                    f"« {STAGES[host.flow_task.name].label} » en retard depuis le "
+                    f"{due_date(host):%d/%m/%Y} : signalé à la coordination."
+                )
+            ),
         )
 
     def open_action(self, request, **kwargs):

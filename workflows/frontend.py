@@ -51,15 +51,16 @@ def menu(request) -> dict:
     if not request.user.is_authenticated:
         return {}
     from django.urls import reverse
+    from django.utils.translation import gettext as _
 
     from projects.permissions import visible_programmes
 
     items = [
-        (reverse("coordo:home"), "home", "Accueil"),
-        (reverse("coordo:inbox"), "assignment", "Mes tâches"),
-        (reverse("coordo:actions"), "list_alt", "Toutes les fiches actions"),
+        (reverse("coordo:home"), "home", _("Accueil")),
+        (reverse("coordo:inbox"), "assignment", _("Mes tâches")),
+        (reverse("coordo:actions"), "list_alt", _("Toutes les fiches actions")),
     ]
     for programme in visible_programmes(request.user).order_by("name").only("pk", "name"):
         items.append((reverse("coordo:programme", args=[programme.pk]), "folder", programme.name))
-        items.append((reverse("coordo:meetings", args=[programme.pk]), "groups", "Séances"))
+        items.append((reverse("coordo:meetings", args=[programme.pk]), "groups", _("Séances")))
     return {"coordo_menu": items}

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from viewflow.fsm import FSMField, TransitionConditionsUnmet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -69,12 +70,12 @@ class _Target:
 
 def _target(obj: models.Model) -> _Target:
     if isinstance(obj, Action):
-        return _Target("state", obj.programme_id, action_scopes(obj), "La fiche action")
+        return _Target("state", obj.programme_id, action_scopes(obj), _("La fiche action"))
     if isinstance(obj, FundingRequest):
         scopes = action_scopes(obj.action) | {Role.FUNDER: obj.funder_id}
-        return _Target("state", obj.action.programme_id, scopes, "La demande de financement")
+        return _Target("state", obj.action.programme_id, scopes, _("La demande de financement"))
     if isinstance(obj, Programme):
-        return _Target("status", obj.pk, {}, "Le dispositif")
+        return _Target("status", obj.pk, {}, _("Le dispositif"))
     raise TypeError(f"No lifecycle for {type(obj).__name__}")
 
 
@@ -132,36 +133,52 @@ def _transition(
     if getattr(obj, info.field) != current:
         raise Refused(
             "already_moved",
-            f"{info.noun} a déjà changé d'état entre-temps (état actuel : "
-            f"« {_state_label(locked, info.field)} »). Rien n'a été modifié.",
+            _(
+                "{noun} a déjà changé d'état entre-temps (état actuel : « {state} »). "
+                "Rien n'a été modifié."
+            ).format(noun=info.noun, state=_state_label(locked, info.field)),
         )
     # Same state but edited since the actor saw it (e.g. sent back, changed and resubmitted):
     # the decision would apply to a version the actor has not seen.
     if getattr(obj, "updated_at", None) != getattr(locked, "updated_at", None):
         raise Refused(
             "already_moved",
-            f"{info.noun} a changé depuis votre consultation : relisez sa version actuelle "
-            "avant de décider. Rien n'a été modifié.",
+            _(
+                "{noun} a changé depuis votre consultation : relisez sa version actuelle avant "
+                "de décider. Rien n'a été modifié."
+            ).format(noun=info.noun),
         )
     method = getattr(locked, name)
     transition = method._descriptor.get_transition(current)
     if transition is None:
         raise Refused(
             "state",
-            f"« {transition_label(type(locked), name)} » n'est pas possible depuis l'état "
-            f"« {_state_label(locked, info.field)} ».",
+            _("« {transition} » n'est pas possible depuis l'état « {state} ».").format(
+                transition=transition_label(type(locked), name),
+                state=_state_label(locked, info.field),
+            ),
         )
     roles = transition.custom.get("roles", set())
     if not holds_role(actor, programme_id=info.programme_id, roles=roles, scopes=info.scopes):
-        raise Refused("role", f"« {transition.label} » revient à : {_roles_label(roles)}.")
+        raise Refused(
+            "role",
+            _("« {what} » revient à : {roles}.").format(
+                what=transition.label, roles=_roles_label(roles)
+            ),
+        )
     if transition.custom.get("preparer_excluded") and locked.submitted_by_id == actor.pk:
         raise Refused(
             "separation",
-            "Vous avez soumis cette fiche au COPIL : une autre personne du COPIL doit la "
-            "valider (celui qui prépare ne peut pas approuver).",
+            _(
+                "Vous avez soumis cette fiche au COPIL : une autre personne du COPIL doit la "
+                "valider (celui qui prépare ne peut pas approuver)."
+            ),
         )
     if transition.custom.get("reason_required") and not comment:
-        raise Refused("comment", f"« {transition.label} » demande un motif ou un commentaire.")
+        raise Refused(
+            "comment",
+            _("« {what} » demande un motif ou un commentaire.").format(what=transition.label),
+        )
     before = {f: getattr(locked, f) for f in tracked}
     try:
         method(**kwargs)
@@ -318,10 +335,15 @@ def _locked_task(task_id: int, actor) -> tuple[Task, Action]:
     task = Task.objects.select_for_update().get(pk=task_id)
     action = _lock(Action(pk=task.process.artifact_object_id))
     if task.status not in (STATUS.NEW, STATUS.ASSIGNED):
-        raise Refused("already_moved", "Cette tâche est déjà terminée.")
+        raise Refused("already_moved", _("Cette tâche est déjà terminée."))
     if not flows.task_queue(actor).filter(pk=task.pk).exists():
         stage = flows.STAGES[task.flow_task.name]
-        raise Refused("role", f"« {stage.label} » revient à : {_roles_label(stage.roles)}.")
+        raise Refused(
+            "role",
+            _("« {what} » revient à : {roles}.").format(
+                what=stage.label, roles=_roles_label(stage.roles)
+            ),
+        )
     return task, action
 
 
@@ -354,7 +376,7 @@ def take_task(*, task_id: int, actor, ip: str | None = None) -> Task:
 def release_task(*, task_id: int, actor, ip: str | None = None) -> Task:
     task, action = _locked_task(task_id, actor)
     if task.owner_id != actor.pk:
-        raise Refused("role", "Seule la personne qui a pris la tâche peut la libérer.")
+        raise Refused("role", _("Seule la personne qui a pris la tâche peut la libérer."))
     flows.unassign(task)
     audit.record(
         programme_id=action.programme_id,
@@ -412,15 +434,19 @@ def _check_role(actor, action: Action, roles, what: str) -> None:
     if not holds_role(
         actor, programme_id=action.programme_id, roles=roles, scopes=action_scopes(action)
     ):
-        raise Refused("role", f"{what} revient à : {_roles_label(roles)}.")
+        raise Refused(
+            "role", _("{what} revient à : {roles}.").format(what=what, roles=_roles_label(roles))
+        )
 
 
 def _check_editable(action: Action) -> None:
     if action.state not in EDITABLE_STATES:
         raise Refused(
             "state",
-            "La fiche ne se modifie qu'en brouillon ou en co-construction ; elle est "
-            f"« {action.get_state_display()} ».",
+            _(
+                "La fiche ne se modifie qu'en brouillon ou en co-construction ; elle est "
+                "« {state} »."
+            ).format(state=action.get_state_display()),
         )
 
 
@@ -455,7 +481,7 @@ def _validated(obj: models.Model, exclude: list[str] | None = None) -> None:
         errors = exc.message_dict
         raise Refused(
             "invalid",
-            "Certaines valeurs ne sont pas valides : "
+            _("Certaines valeurs ne sont pas valides : ")
             + " ; ".join(f"{k} : {' '.join(v)}" for k, v in errors.items()),
             errors,
         ) from exc
@@ -466,7 +492,10 @@ def create_action(*, programme: Programme, actor, data: dict, ip: str | None = N
     """The coordinator proposes a new fiche action (state: draft)."""
     if not holds_role(actor, programme_id=programme.pk, roles={Role.COORDINATOR}):
         raise Refused(
-            "role", f"Proposer une action revient à : {_roles_label({Role.COORDINATOR})}."
+            "role",
+            _("{what} revient à : {roles}.").format(
+                what=_("Proposer une action"), roles=_roles_label({Role.COORDINATOR})
+            ),
         )
     unknown = set(data) - set(Action.FICHE_FIELDS)
     if unknown:
@@ -514,7 +543,7 @@ def update_action(*, action: Action, actor, data: dict, ip: str | None = None) -
     if unknown:
         raise ValueError(f"Not fiche fields: {sorted(unknown)}")
     locked = _lock(action)
-    _check_role(actor, locked, FICHE_EDITORS, "Modifier la fiche")
+    _check_role(actor, locked, FICHE_EDITORS, _("Modifier la fiche"))
     _check_editable(locked)
     before = _display_values(locked)
     for name, value in data.items():
@@ -542,10 +571,10 @@ COMMENTERS = FICHE_EDITORS | {Role.COPIL, Role.COTECH}
 def comment_action(*, action: Action, actor, text: str, ip: str | None = None) -> Action:
     """A contribution to the fiche's discussion (co-construction, COTECH opinion...)."""
     locked = _lock(action)
-    _check_role(actor, locked, COMMENTERS, "Commenter la fiche")
+    _check_role(actor, locked, COMMENTERS, _("Commenter la fiche"))
     text = (text or "").strip()
     if not text:
-        raise Refused("comment", "Le commentaire est vide.")
+        raise Refused("comment", _("Le commentaire est vide."))
     audit.record(
         programme_id=locked.programme_id,
         actor=actor,
@@ -590,7 +619,7 @@ def add_budget_line(
     ip: str | None = None,
 ) -> BudgetLine:
     locked = _lock(action)
-    _check_role(actor, locked, FICHE_EDITORS, "Modifier le budget")
+    _check_role(actor, locked, FICHE_EDITORS, _("Modifier le budget"))
     _check_editable(locked)
     line = BudgetLine(action=locked, year=year, category=category, planned=planned, actual=actual)
     return _record_child(line, action=locked, actor=actor, event="add_budget_line", ip=ip)
@@ -599,7 +628,7 @@ def add_budget_line(
 @transaction.atomic
 def add_indicator(*, action: Action, actor, ip: str | None = None, **fields) -> Indicator:
     locked = _lock(action)
-    _check_role(actor, locked, FICHE_EDITORS, "Ajouter un indicateur")
+    _check_role(actor, locked, FICHE_EDITORS, _("Ajouter un indicateur"))
     _check_editable(locked)
     indicator = Indicator(action=locked, **fields)
     return _record_child(indicator, action=locked, actor=actor, event="add_indicator", ip=ip)
@@ -617,12 +646,13 @@ def create_funding_request(
     ip: str | None = None,
 ) -> FundingRequest:
     locked = _lock(action)
-    _check_role(actor, locked, {Role.COORDINATOR}, "Préparer une demande de financement")
+    _check_role(actor, locked, {Role.COORDINATOR}, _("Préparer une demande de financement"))
     if locked.state not in (*EDITABLE_STATES, ActionState.VALIDATED, ActionState.FUNDING):
         raise Refused(
             "state",
-            "Une demande de financement ne s'ajoute plus à une action "
-            f"« {locked.get_state_display()} ».",
+            _("Une demande de financement ne s'ajoute plus à une action « {state} ».").format(
+                state=locked.get_state_display()
+            ),
         )
     request = FundingRequest(
         action=locked,
@@ -638,12 +668,12 @@ def create_funding_request(
 def record_funding_waiver(*, action: Action, actor, comment: str, ip: str | None = None) -> Action:
     """The COPIL allows implementation without complete funding (recorded, with its reason)."""
     locked = _lock(action)
-    _check_role(actor, locked, {Role.COPIL}, "Accorder une dérogation de financement")
+    _check_role(actor, locked, {Role.COPIL}, _("Accorder une dérogation de financement"))
     if locked.state not in (ActionState.VALIDATED, ActionState.FUNDING):
-        raise Refused("state", "La dérogation concerne une action validée ou en financement.")
+        raise Refused("state", _("La dérogation concerne une action validée ou en financement."))
     comment = (comment or "").strip()
     if not comment:
-        raise Refused("comment", "La dérogation demande un motif.")
+        raise Refused("comment", _("La dérogation demande un motif."))
     before = locked.funding_waiver
     locked.funding_waiver = comment
     locked.save(update_fields=["funding_waiver", "updated_at"])
@@ -667,10 +697,10 @@ def record_measurement(
     *, indicator: Indicator, actor, ip: str | None = None, **fields
 ) -> Measurement:
     locked = _lock(indicator.action)
-    _check_role(actor, locked, MEASURERS, "Saisir une mesure")
+    _check_role(actor, locked, MEASURERS, _("Saisir une mesure"))
     if locked.state not in (ActionState.IMPLEMENTATION, ActionState.EVALUATION):
         raise Refused(
-            "state", "Les mesures se saisissent pendant la mise en œuvre ou l'évaluation."
+            "state", _("Les mesures se saisissent pendant la mise en œuvre ou l'évaluation.")
         )
     measurement = Measurement(indicator=indicator, entered_by=actor, **fields)
     return _record_child(measurement, action=locked, actor=actor, event="record_measurement", ip=ip)
@@ -681,13 +711,13 @@ def write_evaluation_report(
     *, action: Action, actor, ip: str | None = None, **fields
 ) -> EvaluationReport:
     locked = _lock(action)
-    _check_role(actor, locked, MEASURERS, "Rédiger le rapport d'évaluation")
+    _check_role(actor, locked, MEASURERS, _("Rédiger le rapport d'évaluation"))
     if locked.state != ActionState.EVALUATION:
         raise Refused(
-            "state", "Le rapport d'évaluation se rédige quand l'action est en évaluation."
+            "state", _("Le rapport d'évaluation se rédige quand l'action est en évaluation.")
         )
     if EvaluationReport.objects.filter(action=locked).exists():
-        raise Refused("state", "Le rapport d'évaluation de cette action existe déjà.")
+        raise Refused("state", _("Le rapport d'évaluation de cette action existe déjà."))
     report = EvaluationReport(action=locked, written_by=actor, **fields)
     return _record_child(report, action=locked, actor=actor, event="write_evaluation_report", ip=ip)
 
@@ -697,7 +727,12 @@ def write_evaluation_report(
 
 def _check_coordinator(actor, programme_id: int, what: str) -> None:
     if not holds_role(actor, programme_id=programme_id, roles={Role.COORDINATOR}):
-        raise Refused("role", f"{what} revient à : {_roles_label({Role.COORDINATOR})}.")
+        raise Refused(
+            "role",
+            _("{what} revient à : {roles}.").format(
+                what=what, roles=_roles_label({Role.COORDINATOR})
+            ),
+        )
 
 
 @transaction.atomic
@@ -705,7 +740,7 @@ def create_meeting(
     *, programme: Programme, actor, body: str, date, place: str, ip: str | None = None
 ) -> Meeting:
     """The coordinator convenes a session; its agenda lists the fiches awaiting the body."""
-    _check_coordinator(actor, programme.pk, "Préparer une séance")
+    _check_coordinator(actor, programme.pk, _("Préparer une séance"))
     meeting = Meeting(programme=programme, body=body, date=date, place=place, created_by=actor)
     _validated(meeting)
     meeting.save()
@@ -720,7 +755,12 @@ def create_meeting(
         obj=meeting,
         event="create_meeting",
         changes=audit.field_changes(
-            {}, {"body": meeting.get_body_display(), "date": meeting.date, "place": place}
+            {},
+            {
+                "body": audit.in_trail_language(meeting.get_body_display),
+                "date": meeting.date,
+                "place": place,
+            },
         ),
         ip=ip,
     )
@@ -729,9 +769,9 @@ def create_meeting(
 
 def _locked_meeting(meeting: Meeting, actor) -> Meeting:
     locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    _check_coordinator(actor, locked.programme_id, "Tenir le registre d'une séance")
+    _check_coordinator(actor, locked.programme_id, _("Tenir le registre d'une séance"))
     if locked.applied_at:
-        raise Refused("already_moved", "Les décisions de cette séance sont déjà appliquées.")
+        raise Refused("already_moved", _("Les décisions de cette séance sont déjà appliquées."))
     return locked
 
 
@@ -756,17 +796,17 @@ def record_meeting(
     )
     errors: dict[str, list[str]] = {}
     if set(attendee_ids) - members:
-        errors["attendees"] = ["Seuls les membres du dispositif peuvent être cochés présents."]
+        errors["attendees"] = [_("Seuls les membres du dispositif peuvent être cochés présents.")]
     chair = get_user_model().objects.filter(pk=chair_id).first() if chair_id else None
     if chair_id and not holds_role(chair, programme_id=locked.programme_id, roles={Role.COPIL}):
-        errors["chair"] = ["La présidence revient à un membre du COPIL."]
+        errors["chair"] = [_("La présidence revient à un membre du COPIL.")]
     items = {item.pk: item for item in locked.agenda_items.select_related("meeting")}
     for item_id, (decision, _comment) in decisions.items():
         item = items.get(item_id)
         if item is None or decision not in dict(item.decision_choices()):
-            errors[f"decision_{item_id}"] = ["Décision impossible pour ce point."]
+            errors[f"decision_{item_id}"] = [_("Décision impossible pour ce point.")]
     if errors:
-        raise Refused("invalid", "Certaines saisies ne sont pas valides.", errors)
+        raise Refused("invalid", _("Certaines saisies ne sont pas valides."), errors)
     before = {
         "chair": locked.chair,
         "attendees": ", ".join(sorted(str(u) for u in locked.attendees.all())),
@@ -791,7 +831,10 @@ def record_meeting(
         event="record_meeting",
         changes=audit.field_changes(before, after)
         | {
-            f"point {items[i].position}": [None, f"{items[i].get_decision_display()} {c}".strip()]
+            f"point {items[i].position}": [
+                None,
+                f"{audit.in_trail_language(items[i].get_decision_display)} {c}".strip(),
+            ]
             for i, (d, c) in decisions.items()
             if d
         },
@@ -808,20 +851,23 @@ def apply_meeting_decisions(*, meeting: Meeting, actor, ip: str | None = None) -
     locked = _locked_meeting(meeting, actor)
     chair = locked.chair
     if chair is None:
-        raise Refused("guard", "Désignez la présidence de séance avant d'appliquer les décisions.")
+        raise Refused(
+            "guard", _("Désignez la présidence de séance avant d'appliquer les décisions.")
+        )
     if not locked.attendees.filter(pk=chair.pk).exists():
-        raise Refused("guard", "La présidence de séance doit figurer parmi les présents.")
+        raise Refused("guard", _("La présidence de séance doit figurer parmi les présents."))
     items = list(
         locked.agenda_items.exclude(decision="").select_related("action").order_by("position")
     )
     if not items:
-        raise Refused("guard", "Aucune décision n'est saisie pour cette séance.")
+        raise Refused("guard", _("Aucune décision n'est saisie pour cette séance."))
+    session = audit.in_trail_language(locked)
     for item in items:
         comment = item.comment.strip()
         if comment:
-            comment = f"{comment} — {locked}"
+            comment = f"{comment} — {session}"
         elif not _reason_required(item.decision):
-            comment = str(locked)  # a missing mandatory reason must stay missing
+            comment = session  # a missing mandatory reason must stay missing
         try:
             ACTION_TRANSITIONS[item.decision](
                 action=Action.objects.get(pk=item.action_id), actor=chair, comment=comment, ip=ip
@@ -829,8 +875,15 @@ def apply_meeting_decisions(*, meeting: Meeting, actor, ip: str | None = None) -
         except Refused as exc:
             raise Refused(
                 exc.rule,
-                f"Point {item.position} « {item.action} » ({item.get_decision_display()}) : "
-                f"{exc.message} Aucune décision de la séance n'a été appliquée.",
+                _(
+                    "Point {position} « {action} » ({decision}) : {reason} Aucune décision de la "
+                    "séance n'a été appliquée."
+                ).format(
+                    position=item.position,
+                    action=item.action,
+                    decision=item.get_decision_display(),
+                    reason=exc.message,
+                ),
                 {"item": [str(item.pk)]},
             ) from exc
     locked.applied_at = timezone.now()

@@ -15,6 +15,8 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 
@@ -48,24 +50,24 @@ PAGE_SIZE = 50
 
 EVENT_LABELS = {
     **{name: services.transition_label(Action, name) for name in Action.TRANSITIONS},
-    "create": "Création de la fiche",
-    "update": "Modification de la fiche",
-    "add_budget_line": "Ajout d'une ligne budgétaire",
-    "add_indicator": "Ajout d'un indicateur",
-    "create_funding_request": "Nouvelle demande de financement",
-    "funding_waiver": "Dérogation de financement du COPIL",
-    "record_measurement": "Mesure d'indicateur",
-    "write_evaluation_report": "Rapport d'évaluation",
-    "comment": "Commentaire",
-    "take_task": "Prise de la tâche",
-    "escalate": "Retard signalé à la coordination",
-    "release_task": "Tâche libérée",
+    "create": gettext_lazy("Création de la fiche"),
+    "update": gettext_lazy("Modification de la fiche"),
+    "add_budget_line": gettext_lazy("Ajout d'une ligne budgétaire"),
+    "add_indicator": gettext_lazy("Ajout d'un indicateur"),
+    "create_funding_request": gettext_lazy("Nouvelle demande de financement"),
+    "funding_waiver": gettext_lazy("Dérogation de financement du COPIL"),
+    "record_measurement": gettext_lazy("Mesure d'indicateur"),
+    "write_evaluation_report": gettext_lazy("Rapport d'évaluation"),
+    "comment": gettext_lazy("Commentaire"),
+    "take_task": gettext_lazy("Prise de la tâche"),
+    "escalate": gettext_lazy("Retard signalé à la coordination"),
+    "release_task": gettext_lazy("Tâche libérée"),
 }
 
 
 FUNDING_TYPE = FundingRequest._meta.label_lower
 FUNDING_EVENT_LABELS = {
-    "create_funding_request": "Nouvelle demande de financement",
+    "create_funding_request": gettext_lazy("Nouvelle demande de financement"),
     **{
         name: services.transition_label(FundingRequest, name) for name in FundingRequest.TRANSITIONS
     },
@@ -270,7 +272,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def action_create(request: HttpRequest, pk: int) -> HttpResponse:
     programme = get_visible_programme(request.user, pk)
     if Role.COORDINATOR not in roles_in(request.user, programme.pk):
-        raise PermissionDenied("Seule la coordination propose des fiches actions.")
+        raise PermissionDenied(_("Seule la coordination propose des fiches actions."))
     form = FicheForm(request.POST or None, programme=programme)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in Action.FICHE_FIELDS}
@@ -281,7 +283,7 @@ def action_create(request: HttpRequest, pk: int) -> HttpResponse:
         except services.Refused as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, "La fiche action a été créée (brouillon).")
+            messages.success(request, _("La fiche action a été créée (brouillon)."))
             return redirect("coordo:action", pk=action.pk)
     return render(
         request,
@@ -296,10 +298,10 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_visible_action(request.user, pk)
     roles = roles_for(request.user, programme_id=action.programme_id, scopes=action_scopes(action))
     if not roles & services.FICHE_EDITORS:
-        raise PermissionDenied("Votre rôle ne permet pas de modifier cette fiche.")
+        raise PermissionDenied(_("Votre rôle ne permet pas de modifier cette fiche."))
     form = FicheForm(request.POST or None, instance=action, programme=action.programme)
     if action.state not in EDITABLE_STATES:
-        messages.error(request, "Cette fiche n'est plus modifiable dans son état actuel.")
+        messages.error(request, _("Cette fiche n'est plus modifiable dans son état actuel."))
         return redirect("coordo:action", pk=action.pk)
     if request.method == "POST" and form.is_valid():
         data = {
@@ -317,7 +319,7 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except services.Refused as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, "Modifications enregistrées.")
+            messages.success(request, _("Modifications enregistrées."))
             return redirect("coordo:action", pk=action.pk)
     return render(
         request,
@@ -358,15 +360,17 @@ def action_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     action = get_visible_action(request.user, pk)
     service = services.ACTION_TRANSITIONS.get(name)
     if service is None:
-        raise Http404("Transition inconnue.")
+        raise Http404(_("Transition inconnue."))
     # The version the user saw when deciding: if the fiche moved or changed since, the decision
     # is refused rather than applied to something they have not read.
     seen = request.POST.get("seen_version", "")
     if seen != version_token(action):
         messages.error(
             request,
-            "La fiche a changé depuis l'affichage de la page : votre décision n'a pas été "
-            "appliquée. Relisez sa version actuelle avant de décider.",
+            _(
+                "La fiche a changé depuis l'affichage de la page : votre décision n'a pas été "
+                "appliquée. Relisez sa version actuelle avant de décider."
+            ),
         )
         return redirect("coordo:action", pk=action.pk)
     _run_from_page(
@@ -377,7 +381,7 @@ def action_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             comment=request.POST.get("comment", ""),
             ip=client_ip(request),
         ),
-        f"« {services.transition_label(Action, name)} » : fait.",
+        _("« {what} » : fait.").format(what=services.transition_label(Action, name)),
     )
     return redirect("coordo:action", pk=action.pk)
 
@@ -385,19 +389,19 @@ def action_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 @require_POST
 @login_required
 def task_take(request: HttpRequest, pk: int) -> HttpResponse:
-    return _task_action(request, pk, services.take_task, "La tâche est à vous.")
+    return _task_action(request, pk, services.take_task, _("La tâche est à vous."))
 
 
 @require_POST
 @login_required
 def task_release(request: HttpRequest, pk: int) -> HttpResponse:
-    return _task_action(request, pk, services.release_task, "Tâche libérée pour les autres.")
+    return _task_action(request, pk, services.release_task, _("Tâche libérée pour les autres."))
 
 
 def _task_action(request: HttpRequest, pk: int, service, success: str) -> HttpResponse:
     task = Task.objects.filter(pk=pk, process__flow_class=flows.ActionFlow).first()
     if task is None:
-        raise Http404("Tâche introuvable.")
+        raise Http404(_("Tâche introuvable."))
     action = get_visible_action(request.user, task.process.artifact_object_id)
     _run_from_page(
         request,
@@ -414,15 +418,16 @@ def meeting_list(request: HttpRequest, pk: int) -> HttpResponse:
     form = MeetingForm(request.POST or None)
     if request.method == "POST":
         if not is_coordinator:
-            raise PermissionDenied("La coordination prépare les séances.")
+            raise PermissionDenied(_("La coordination prépare les séances."))
         if form.is_valid():
             meeting = services.create_meeting(
                 programme=programme, actor=request.user, ip=client_ip(request), **form.cleaned_data
             )
             messages.success(
                 request,
-                f"Séance créée ; {meeting.agenda_items.count()} fiche(s) inscrite(s) à l'ordre "
-                "du jour.",
+                _("Séance créée ; fiches inscrites à l'ordre du jour : {n}.").format(
+                    n=meeting.agenda_items.count()
+                ),
             )
             return redirect("coordo:meeting", pk=meeting.pk)
     meetings = programme.meetings.annotate(items=Count("agenda_items")).order_by("-date")
@@ -437,7 +442,7 @@ def meeting_list(request: HttpRequest, pk: int) -> HttpResponse:
 def _visible_meeting(user, pk: int) -> Meeting:
     meeting = Meeting.objects.select_related("programme", "chair").filter(pk=pk).first()
     if meeting is None:
-        raise Http404("Séance introuvable.")
+        raise Http404(_("Séance introuvable."))
     get_visible_programme(user, meeting.programme_id)  # 404 outside the programme
     return meeting
 
@@ -451,7 +456,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     errors: dict = {}
     if request.method == "POST":
         if not editable:
-            raise PermissionDenied("Seule la coordination tient le registre de la séance.")
+            raise PermissionDenied(_("Seule la coordination tient le registre de la séance."))
         items = list(meeting.agenda_items.all())
         try:
             services.record_meeting(
@@ -474,9 +479,9 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 services.apply_meeting_decisions(
                     meeting=meeting, actor=request.user, ip=client_ip(request)
                 )
-                messages.success(request, "Les décisions de la séance ont été appliquées.")
+                messages.success(request, _("Les décisions de la séance ont été appliquées."))
             else:
-                messages.success(request, "Registre de séance enregistré.")
+                messages.success(request, _("Registre de séance enregistré."))
             return redirect("coordo:meeting", pk=meeting.pk)
         except services.Refused as exc:
             errors = exc.errors
@@ -542,11 +547,16 @@ def action_add_part(request: HttpRequest, pk: int, part: str) -> HttpResponse:
     """Co-construction: add a budget line or an indicator to the fiche (audited)."""
     action = get_visible_action(request.user, pk)
     form_class, service, prefix, done = {
-        "budget": (BudgetLineForm, services.add_budget_line, "budget", "Ligne budgétaire ajoutée."),
-        "indicateur": (IndicatorForm, services.add_indicator, "indicator", "Indicateur ajouté."),
+        "budget": (
+            BudgetLineForm,
+            services.add_budget_line,
+            "budget",
+            _("Ligne budgétaire ajoutée."),
+        ),
+        "indicateur": (IndicatorForm, services.add_indicator, "indicator", _("Indicateur ajouté.")),
     }.get(part, (None, None, None, None))
     if form_class is None:
-        raise Http404("Élément inconnu.")
+        raise Http404(_("Élément inconnu."))
     form = form_class(request.POST, prefix=prefix)
     if not form.is_valid():
         for field, errors in form.errors.items():
@@ -589,7 +599,7 @@ def action_comment(request: HttpRequest, pk: int) -> HttpResponse:
             text=request.POST.get("text", ""),
             ip=client_ip(request),
         ),
-        "Commentaire ajouté à l'historique de la fiche.",
+        _("Commentaire ajouté à l'historique de la fiche."),
     )
     return redirect("coordo:action", pk=action.pk)
 
@@ -600,13 +610,13 @@ def snapshot_diff(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_visible_action(request.user, pk)
     snapshots = {s.version: s for s in action.snapshots.select_related("submitted_by")}
     if len(snapshots) < 2:
-        raise Http404("Il faut au moins deux versions soumises au COPIL pour les comparer.")
+        raise Http404(_("Il faut au moins deux versions soumises au COPIL pour les comparer."))
     latest = max(snapshots)
     try:
         old = snapshots[int(request.GET.get("de", latest - 1))]
         new = snapshots[int(request.GET.get("a", latest))]
     except (KeyError, ValueError) as exc:
-        raise Http404("Version inconnue.") from exc
+        raise Http404(_("Version inconnue.")) from exc
     fields = sorted(set(old.data["fiche"]) | set(new.data["fiche"]))
     fiche = [
         (name, old.data["fiche"].get(name), new.data["fiche"].get(name))
