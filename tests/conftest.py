@@ -1,9 +1,18 @@
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
+from django.utils import translation
 
 from workflows import db_guards
 
 from .world import build_world
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the application's language (French)."""
+    with translation.override(django_settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture(autouse=True)

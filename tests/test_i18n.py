@@ -87,3 +87,12 @@ def test_refusals_are_explained_in_the_users_language(client, world):
     client.post(reverse("coordo:task-take", args=[flows.open_task(action).pk]))
     event = action.programme.audit_events.get(event="take_task")
     assert event.comment == "Décision du COPIL"
+
+
+def test_a_request_in_english_leaves_the_thread_in_french(client, world):
+    from django.utils import translation
+
+    client.force_login(world.coordinator)
+    client.post(reverse("set_language"), {"language": "en"})
+    assert "My tasks" in client.get(reverse("coordo:home")).content.decode()
+    assert translation.get_language() == "fr"
