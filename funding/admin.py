@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from projects.admin import ReadOnlyAdmin
 
-from .models import BudgetLine, FundingRequest
+from .models import BudgetLine, FundingRequest, Tranche
 
 
 @admin.register(BudgetLine)
@@ -24,3 +24,9 @@ class FundingRequestAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["state", "year", "funder"]
     list_select_related = ["action", "funder"]
+
+
+@admin.register(Tranche)
+class TrancheAdmin(ReadOnlyAdmin):
+    list_display = ["request", "label", "expected_date", "expected_amount", "received_date"]
+    list_select_related = ["request", "request__action", "request__funder"]

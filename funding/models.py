@@ -104,6 +104,16 @@ class FundingRequest(models.Model):
     granted_amount = money(_("montant accordé"), null=True, blank=True)
     decision_date = models.DateField(_("date de décision"), null=True, blank=True)
     decision_reference = models.CharField(_("référence de la décision"), max_length=100, blank=True)
+    decision_letter = models.FileField(
+        _("courrier de décision"), upload_to="financements/decisions/", blank=True
+    )
+    agreement_reference = models.CharField(
+        _("référence de la convention"), max_length=100, blank=True
+    )
+    agreement_date = models.DateField(_("date de la convention"), null=True, blank=True)
+    agreement_file = models.FileField(
+        _("convention signée"), upload_to="financements/conventions/", blank=True
+    )
     state = FSMField(
         _("état"),
         max_length=20,
@@ -219,3 +229,43 @@ class FundingRequest(models.Model):
         "justify",
         "close",
     )
+
+
+class Tranche(models.Model):
+    """A payment of a funding request (versement): advance, instalment or balance."""
+
+    class Label(models.TextChoices):
+        ADVANCE = "advance", _("Avance")
+        INSTALMENT = "instalment", _("Acompte")
+        BALANCE = "balance", _("Solde")
+
+    request = models.ForeignKey(
+        FundingRequest,
+        on_delete=models.CASCADE,
+        related_name="tranches",
+        verbose_name=_("demande de financement"),
+    )
+    label = models.CharField(_("versement"), max_length=12, choices=Label.choices)
+    expected_date = models.DateField(_("date prévue"))
+    expected_amount = money(_("montant prévu"))
+    supporting_documents = models.TextField(_("pièces justificatives demandées"), blank=True)
+    received_date = models.DateField(_("date de réception"), null=True, blank=True)
+    received_amount = money(_("montant reçu"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["request", "expected_date"]
+        verbose_name = _("versement")
+        verbose_name_plural = _("versements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expected_amount__gte=0)
+                & (Q(received_amount__isnull=True) | Q(received_amount__gte=0)),
+                name="tranche_amounts_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_label_display()} — {self.request}"
+
+    def is_late(self, today) -> bool:
+        return self.received_date is None and self.expected_date < today

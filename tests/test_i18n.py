@@ -21,6 +21,7 @@ FRENCH_INTERFACE = [
     "Séances des instances",
     "Ordre du jour et décisions",
     "Excusés / absents",
+    "Télécharger le classeur",
 ]
 
 
@@ -60,6 +61,7 @@ def test_pages_in_english_when_chosen(client, world):
         reverse("coordo:meetings", args=[world.programme.pk]),
         reverse("coordo:meeting", args=[meeting.pk]),
         reverse("coordo:meeting-minutes", args=[meeting.pk]),
+        reverse("coordo:funding", args=[world.programme.pk]),
     ]
     for url in pages:
         page = client.get(url).content.decode()

@@ -37,6 +37,12 @@ class CoordoApp(Application):
         "seances/<int:pk>/compte-rendu/", views.meeting_minutes, name="meeting-minutes"
     )
     inbox_path = path("taches/", views.inbox, name="inbox")
+    funding_path = path("dispositifs/<int:pk>/financements/", views.funding, name="funding")
+    funding_export_path = path(
+        "dispositifs/<int:pk>/financements/classeur.xlsx",
+        views.funding_export,
+        name="funding-export",
+    )
     task_take_path = path("taches/<int:pk>/prendre/", views.task_take, name="task-take")
     task_release_path = path("taches/<int:pk>/liberer/", views.task_release, name="task-release")
     action_transition_path = path(

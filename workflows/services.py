@@ -414,6 +414,15 @@ def funding_transition(
 ) -> FundingRequest:
     if name not in FundingRequest.TRANSITIONS:
         raise ValueError(name)
+    confirmed = kwargs.pop("confirm_over_request", False)
+    if name == "grant" and kwargs["amount"] > request.requested_amount and not confirmed:
+        raise Refused(
+            "guard",
+            _(
+                "Le montant accordé ({granted} €) dépasse le montant demandé ({requested} €) : "
+                "confirmez-le explicitement."
+            ).format(granted=kwargs["amount"], requested=request.requested_amount),
+        )
     return _transition(
         request,
         name,

@@ -6,13 +6,15 @@ but not do answers 403.
 
 from __future__ import annotations
 
+import tempfile
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, QuerySet, Sum
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,8 +23,9 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 
 from evaluation.forms import IndicatorForm
+from funding.exports import export_filename, write_funding_workbook
 from funding.forms import BudgetLineForm
-from funding.models import FundingRequest
+from funding.models import BudgetLine, FundingRequest
 from projects.forms import FicheForm, MeetingForm
 from projects.models import (
     EDITABLE_STATES,
@@ -639,4 +642,65 @@ def snapshot_diff(request: HttpRequest, pk: int) -> HttpResponse:
             "fiche": fiche,
             "parts": parts,
         },
+    )
+
+
+def _funding_requests(request: HttpRequest, programme) -> QuerySet:
+    """The programme's funding requests, filtered by year, funder and state."""
+    requests = FundingRequest.objects.filter(action__programme=programme)
+    params = request.GET
+    if params.get("annee", "").isdigit():
+        requests = requests.filter(year=int(params["annee"]))
+    if params.get("financeur", "").isdigit():
+        requests = requests.filter(funder_id=int(params["financeur"]))
+    if params.get("etat") in FundingRequest.State.values:
+        requests = requests.filter(state=params["etat"])
+    return requests
+
+
+@login_required
+def funding(request: HttpRequest, pk: int) -> HttpResponse:
+    """Funding follow-up of a programme: requests with their amounts, and the workbook."""
+    programme = get_visible_programme(request.user, pk)
+    requests = _funding_requests(request, programme)
+    page = Paginator(
+        requests.select_related("action", "funder").order_by("action__title", "year", "pk"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    totals = requests.aggregate(requested=Sum("requested_amount"), granted=Sum("granted_amount"))
+    all_requests = FundingRequest.objects.filter(action__programme=programme)
+    return render(
+        request,
+        "coordo/funding.html",
+        {
+            "programme": programme,
+            "page": page,
+            "totals": totals,
+            "params": request.GET,
+            "query": _without_page(request.GET),
+            "funders": Organisation.objects.filter(funding_requests__in=all_requests)
+            .distinct()
+            .order_by("name"),
+            "years": all_requests.order_by("-year").values_list("year", flat=True).distinct(),
+            "states": FundingRequest.State.choices,
+        },
+    )
+
+
+@login_required
+def funding_export(request: HttpRequest, pk: int) -> FileResponse:
+    """The funding follow-up workbook, written to a spooled temporary file and streamed."""
+    programme = get_visible_programme(request.user, pk)
+    requests = _funding_requests(request, programme)
+    budget_lines = BudgetLine.objects.filter(action__programme=programme)
+    if request.GET.get("annee", "").isdigit():
+        budget_lines = budget_lines.filter(year=int(request.GET["annee"]))
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    write_funding_workbook(requests=requests, budget_lines=budget_lines, out=out)
+    out.seek(0)
+    return FileResponse(
+        out,
+        as_attachment=True,
+        filename=export_filename(programme.name, timezone.localdate()),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
