@@ -226,9 +226,7 @@ def advance(*, action: Action, transition: str, actor) -> None:
     Runs inside the transition service's transaction, after the fiche row was locked."""
     process = process_of(action)
     with ActionFlow.lock(process.pk):
-        for task in Task.objects.filter(process=process, status__in=OPEN).exclude(
-            flow_task_type__in=("START", "END")
-        ):
+        for task in Task.objects.filter(process=process, status__in=OPEN, flow_task_type="HUMAN"):
             activation = task.flow_task.activation_class(task)
             node = task.flow_task.name
             if transition in STAGES[node].transitions:
