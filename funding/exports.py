@@ -27,6 +27,7 @@ from .models import BudgetLine, FundingRequest, Tranche
 MONEY = '#,##0.00\\ "€"'  # shown as « 12 500,00 € » by a French spreadsheet
 DATE = "DD/MM/YYYY"
 FORMULA_START = ("=", "+", "-", "@")
+BOLD = Font(bold=True)
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
 
 
@@ -40,11 +41,10 @@ class _Sheet:
         for index, (_, _, width) in enumerate(columns, start=1):
             self.ws.column_dimensions[get_column_letter(index)].width = width
         self.ws.freeze_panes = "A2"
-        bold = Font(bold=True)
         header = []
         for title_, _, _ in columns:
             cell = WriteOnlyCell(self.ws, value=title_)
-            cell.font = bold
+            cell.font = BOLD
             header.append(cell)
         self.ws.append(header)
         self.rows = 0
@@ -63,7 +63,7 @@ class _Sheet:
         self.ws.append([self._cell(v, k) for v, k in zip(values, self.kinds, strict=True)])
         self.rows += 1
 
-    def close(self, totals_label: str = "Total") -> None:
+    def close(self) -> None:
         """Totals of the money columns as SUM formulas, then the autofilter."""
         last_row = self.rows + 1
         if any(kind == "money" for kind in self.kinds):
@@ -71,13 +71,13 @@ class _Sheet:
             for index, kind in enumerate(self.kinds, start=1):
                 letter = get_column_letter(index)
                 if index == 1:
-                    cell = WriteOnlyCell(self.ws, value=totals_label)
-                    cell.font = Font(bold=True)
+                    cell = WriteOnlyCell(self.ws, value="Total")
+                    cell.font = BOLD
                 elif kind == "money":
                     formula = f"=SUM({letter}2:{letter}{last_row})" if self.rows else 0
                     cell = WriteOnlyCell(self.ws, value=formula)
                     cell.number_format = MONEY
-                    cell.font = Font(bold=True)
+                    cell.font = BOLD
                 else:
                     cell = None
                 totals.append(cell)
