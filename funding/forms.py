@@ -1,6 +1,7 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from .models import BudgetLine
+from .models import BudgetLine, FundingRequest, Tranche
 
 
 class BudgetLineForm(forms.ModelForm):
@@ -8,3 +9,57 @@ class BudgetLineForm(forms.ModelForm):
         model = BudgetLine
         fields = ["year", "category", "planned"]
         localized_fields = ["planned"]
+
+
+class FundingRequestForm(forms.ModelForm):
+    class Meta:
+        model = FundingRequest
+        fields = ["funder", "scheme", "year", "requested_amount"]
+        localized_fields = ["requested_amount"]
+
+
+class DecisionForm(forms.Form):
+    """The funder's decision (grant or refuse), or the coordinator's record of it."""
+
+    amount = forms.DecimalField(
+        label=_("Montant accordé"), min_value=0, decimal_places=2, localize=True, required=False
+    )
+    decision_date = forms.DateField(
+        label=_("Date de décision"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reference = forms.CharField(label=_("Référence de la décision"), required=False)
+    confirm_over_request = forms.BooleanField(
+        label=_("Je confirme un montant supérieur au montant demandé"), required=False
+    )
+    decision_letter = forms.FileField(
+        label=_("Courrier de décision (obligatoire si la coordination saisit pour le financeur)"),
+        required=False,
+    )
+    comment = forms.CharField(label=_("Motif / commentaire"), required=False, widget=forms.Textarea)
+
+
+class AgreementForm(forms.Form):
+    reference = forms.CharField(label=_("Référence de la convention"))
+    date = forms.DateField(
+        label=_("Date de la convention"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class TrancheForm(forms.ModelForm):
+    class Meta:
+        model = Tranche
+        fields = ["label", "expected_date", "expected_amount", "supporting_documents"]
+        localized_fields = ["expected_amount"]
+        widgets = {
+            "expected_date": forms.DateInput(attrs={"type": "date"}),
+            "supporting_documents": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class ReceiptForm(forms.Form):
+    received_date = forms.DateField(
+        label=_("Date de réception"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    received_amount = forms.DecimalField(
+        label=_("Montant reçu"), min_value=0, decimal_places=2, localize=True
+    )

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import FSMField
 from viewflow.fsm import State as FSM
@@ -189,14 +190,23 @@ class FundingRequest(models.Model):
         label=_("Enregistrer la convention signée"),
         custom={"roles": {Role.COORDINATOR, Role.FUNDER}},
     )
-    def sign_agreement(self) -> None:
-        pass
+    def sign_agreement(self, *, reference: str = "", date=None) -> None:
+        self.agreement_reference = reference
+        self.agreement_date = date
+
+    def all_tranches_received(self) -> FSM.CONDITION:
+        tranches = self.tranches.all()
+        ok = tranches.exists() and not tranches.filter(received_date__isnull=True).exists()
+        return FSM.CONDITION(
+            ok, gettext("Chaque versement prévu doit avoir été reçu (et il en faut au moins un).")
+        )
 
     @state.transition(
         source=State.AGREEMENT_SIGNED,
         target=State.PAID,
         label=_("Enregistrer le versement"),
-        custom={"roles": {Role.FUNDER}},
+        conditions=[all_tranches_received],
+        custom={"roles": {Role.COORDINATOR, Role.FUNDER}},
     )
     def mark_paid(self) -> None:
         pass

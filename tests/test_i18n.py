@@ -22,6 +22,8 @@ FRENCH_INTERFACE = [
     "Ordre du jour et décisions",
     "Excusés / absents",
     "Télécharger le classeur",
+    "Prévoir un versement",
+    "Aucun versement prévu",
 ]
 
 
@@ -43,6 +45,7 @@ def test_the_english_catalog_is_complete_and_compiled():
 
 def test_pages_in_english_when_chosen(client, world):
     action = action_in(world, ActionState.COPIL_REVIEW)
+    funded = action_in(world, ActionState.FUNDING).funding_requests.get()
     client.force_login(world.coordinator)
     client.post(
         reverse("coordo:meetings", args=[world.programme.pk]),
@@ -62,6 +65,7 @@ def test_pages_in_english_when_chosen(client, world):
         reverse("coordo:meeting", args=[meeting.pk]),
         reverse("coordo:meeting-minutes", args=[meeting.pk]),
         reverse("coordo:funding", args=[world.programme.pk]),
+        reverse("coordo:funding-request", args=[funded.pk]),
     ]
     for url in pages:
         page = client.get(url).content.decode()

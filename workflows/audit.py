@@ -93,6 +93,8 @@ def action_of(obj: models.Model) -> int | None:
         return obj.pk
     if hasattr(obj, "action_id"):
         return obj.action_id
+    if hasattr(obj, "request"):  # a tranche of a funding request
+        return obj.request.action_id
     if hasattr(obj, "indicator"):
         return obj.indicator.action_id
     return None

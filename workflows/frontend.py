@@ -38,6 +38,23 @@ class CoordoApp(Application):
     )
     inbox_path = path("taches/", views.inbox, name="inbox")
     funding_path = path("dispositifs/<int:pk>/financements/", views.funding, name="funding")
+    funding_create_path = path(
+        "actions/<int:pk>/financements/", views.funding_request_create, name="funding-create"
+    )
+    funding_request_path = path(
+        "financements/<int:pk>/", views.funding_request_detail, name="funding-request"
+    )
+    funding_transition_path = path(
+        "financements/<int:pk>/transitions/<str:name>/",
+        views.funding_request_transition,
+        name="funding-transition",
+    )
+    tranche_add_path = path(
+        "financements/<int:pk>/versements/", views.tranche_add, name="tranche-add"
+    )
+    tranche_receive_path = path(
+        "versements/<int:pk>/reception/", views.tranche_receive, name="tranche-receive"
+    )
     funding_export_path = path(
         "dispositifs/<int:pk>/financements/classeur.xlsx",
         views.funding_export,

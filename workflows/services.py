@@ -22,7 +22,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from evaluation.models import EvaluationReport, Indicator, Measurement
-from funding.models import BudgetLine, FundingRequest
+from funding.models import BudgetLine, FundingRequest, Tranche
 from projects.models import (
     EDITABLE_STATES,
     Action,
@@ -123,9 +123,11 @@ def _transition(
     comment: str = "",
     ip: str | None = None,
     tracked: tuple[str, ...] = (),
+    also_allowed: frozenset[str] = frozenset(),
     **kwargs,
 ) -> models.Model:
-    """Run transition ``name`` on ``obj`` (as the actor saw it). Call inside ``atomic``."""
+    """Run transition ``name`` on ``obj`` (as the actor saw it). Call inside ``atomic``.
+    ``also_allowed``: roles allowed besides the transition's own, in this call only."""
     comment = (comment or "").strip()
     locked = _lock(obj)
     info = _target(locked)
@@ -158,7 +160,7 @@ def _transition(
                 state=_state_label(locked, info.field),
             ),
         )
-    roles = transition.custom.get("roles", set())
+    roles = set(transition.custom.get("roles", set())) | also_allowed
     if not holds_role(actor, programme_id=info.programme_id, roles=roles, scopes=info.scopes):
         raise Refused(
             "role",
@@ -410,8 +412,12 @@ def funding_transition(
     actor,
     comment: str = "",
     ip: str | None = None,
+    decision_letter=None,
     **kwargs,
 ) -> FundingRequest:
+    """Run a transition of a funding request. The funder decides (grant, refuse); the
+    coordinator may record the decision on the funder's behalf only with the decision letter
+    attached, and the audit says so."""
     if name not in FundingRequest.TRANSITIONS:
         raise ValueError(name)
     confirmed = kwargs.pop("confirm_over_request", False)
@@ -423,15 +429,117 @@ def funding_transition(
                 "confirmez-le explicitement."
             ).format(granted=kwargs["amount"], requested=request.requested_amount),
         )
-    return _transition(
+    on_behalf = name in ("grant", "refuse") and decision_letter is not None
+    if on_behalf and not holds_role(
+        actor, programme_id=request.action.programme_id, roles={Role.FUNDER},
+        scopes={Role.FUNDER: request.funder_id},
+    ):  # fmt: skip
+        comment = (
+            f"Décision saisie par la coordination pour {request.funder}, courrier joint : "
+            f"{decision_letter.name}. {comment}"
+        ).strip()
+    locked = _transition(
         request,
         name,
         actor=actor,
         comment=comment,
         ip=ip,
-        tracked=("granted_amount", "decision_date", "decision_reference"),
+        tracked=(
+            "granted_amount",
+            "decision_date",
+            "decision_reference",
+            "agreement_reference",
+            "agreement_date",
+        ),
+        also_allowed=frozenset({Role.COORDINATOR}) if on_behalf else frozenset(),
         **kwargs,
     )
+    if decision_letter is not None:
+        locked.decision_letter.save(decision_letter.name, decision_letter, save=True)
+    return locked
+
+
+def _funding_scopes(request: FundingRequest) -> dict[str, int | None]:
+    return _target(request).scopes
+
+
+@transaction.atomic
+def add_tranche(
+    *,
+    request: FundingRequest,
+    actor,
+    label: str,
+    expected_date,
+    expected_amount: Decimal,
+    supporting_documents: str = "",
+    ip: str | None = None,
+) -> Tranche:
+    """Plan a payment (advance, instalment, balance) of a granted request."""
+    locked = _lock(request)
+    roles = {Role.COORDINATOR, Role.FUNDER}
+    if not holds_role(
+        actor, programme_id=locked.action.programme_id, roles=roles, scopes=_funding_scopes(locked)
+    ):
+        raise Refused(
+            "role",
+            _("{what} revient à : {roles}.").format(
+                what=_("Prévoir un versement"), roles=_roles_label(roles)
+            ),
+        )
+    if locked.state not in (
+        FundingRequest.State.GRANTED,
+        FundingRequest.State.PARTIALLY_GRANTED,
+        FundingRequest.State.AGREEMENT_SIGNED,
+    ):
+        raise Refused("state", _("Les versements se prévoient pour une demande accordée."))
+    tranche = Tranche(
+        request=locked,
+        label=label,
+        expected_date=expected_date,
+        expected_amount=expected_amount,
+        supporting_documents=supporting_documents,
+    )
+    return _record_child(tranche, action=locked.action, actor=actor, event="add_tranche", ip=ip)
+
+
+@transaction.atomic
+def record_tranche_receipt(
+    *, tranche: Tranche, actor, received_date, received_amount: Decimal, ip: str | None = None
+) -> Tranche:
+    """Record that a planned payment was received (date and amount)."""
+    locked = (
+        Tranche.objects.select_for_update().select_related("request__action").get(pk=tranche.pk)
+    )
+    request = locked.request
+    roles = {Role.COORDINATOR, Role.FUNDER}
+    if not holds_role(
+        actor,
+        programme_id=request.action.programme_id,
+        roles=roles,
+        scopes=_funding_scopes(request),
+    ):
+        raise Refused(
+            "role",
+            _("{what} revient à : {roles}.").format(
+                what=_("Enregistrer un versement reçu"), roles=_roles_label(roles)
+            ),
+        )
+    if locked.received_date is not None:
+        raise Refused("already_moved", _("Ce versement est déjà enregistré comme reçu."))
+    locked.received_date, locked.received_amount = received_date, received_amount
+    _validated(locked)
+    locked.save(update_fields=["received_date", "received_amount"])
+    audit.record(
+        programme_id=request.action.programme_id,
+        actor=actor,
+        obj=locked,
+        event="receive_tranche",
+        changes=audit.field_changes(
+            {}, {"received_date": received_date, "received_amount": received_amount}
+        ),
+        ip=ip,
+    )
+    return locked
 
 
 # --- Changes of the fiche and of what belongs to it -----------------------------------------

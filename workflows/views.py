@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -24,8 +25,15 @@ from viewflow.workflow.models import Task
 
 from evaluation.forms import IndicatorForm
 from funding.exports import export_filename, write_funding_workbook
-from funding.forms import BudgetLineForm
-from funding.models import BudgetLine, FundingRequest
+from funding.forms import (
+    AgreementForm,
+    BudgetLineForm,
+    DecisionForm,
+    FundingRequestForm,
+    ReceiptForm,
+    TrancheForm,
+)
+from funding.models import BudgetLine, FundingRequest, Tranche
 from projects.forms import FicheForm, MeetingForm
 from projects.models import (
     EDITABLE_STATES,
@@ -262,6 +270,10 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "role_labels": dict(Role.choices),
             "budget_form": BudgetLineForm(prefix="budget"),
             "indicator_form": IndicatorForm(prefix="indicator"),
+            "funding_form": FundingRequestForm(prefix="funding")
+            if Role.COORDINATOR in roles
+            and action.state in (*EDITABLE_STATES, ActionState.VALIDATED, ActionState.FUNDING)
+            else None,
             "snapshots": action.snapshots.select_related("submitted_by").order_by("-version"),
             "budget_lines": action.budget_lines.all(),
             "indicators": action.indicators.all(),
@@ -704,3 +716,176 @@ def funding_export(request: HttpRequest, pk: int) -> FileResponse:
         filename=export_filename(programme.name, timezone.localdate()),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+class _CommentForm(forms.Form):
+    comment = forms.CharField(label=gettext_lazy("Motif / commentaire"), required=False)
+
+
+FUNDING_FORMS = {"grant": DecisionForm, "refuse": DecisionForm, "sign_agreement": AgreementForm}
+
+
+def _visible_request(user, pk: int) -> FundingRequest:
+    found = FundingRequest.objects.select_related("action__programme", "funder").filter(pk=pk)
+    funding_request = found.first()
+    if funding_request is None:
+        raise Http404(_("Demande de financement introuvable."))
+    get_visible_action(user, funding_request.action_id)  # 404 outside the programme
+    return funding_request
+
+
+def _request_roles(user, funding_request: FundingRequest) -> set[str]:
+    scopes = action_scopes(funding_request.action) | {Role.FUNDER: funding_request.funder_id}
+    return roles_for(user, programme_id=funding_request.action.programme_id, scopes=scopes)
+
+
+@login_required
+def funding_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    funding_request = _visible_request(request.user, pk)
+    roles = _request_roles(request.user, funding_request)
+    transitions = []
+    for name in FundingRequest.TRANSITIONS:
+        transition = getattr(FundingRequest, name)._descriptor.get_transition(funding_request.state)
+        on_behalf = name in ("grant", "refuse") and Role.FUNDER not in roles
+        if transition and (
+            roles & transition.custom["roles"] or (on_behalf and Role.COORDINATOR in roles)
+        ):
+            transitions.append(
+                {
+                    "name": name,
+                    "label": transition.label,
+                    "form": FUNDING_FORMS.get(name, _CommentForm)(prefix=name),
+                    "on_behalf": on_behalf,
+                }
+            )
+    can_plan = bool(roles & {Role.COORDINATOR, Role.FUNDER})
+    return render(
+        request,
+        "coordo/funding_request.html",
+        {
+            "funding_request": funding_request,
+            "tranches": funding_request.tranches.all(),
+            "transitions": transitions,
+            "can_plan": can_plan and funding_request.state in FundingRequest.GRANTED_STATES,
+            "can_receive": can_plan,
+            "tranche_form": TrancheForm(prefix="tranche"),
+            "receipt_form": ReceiptForm(prefix="receipt"),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _form_messages(request: HttpRequest, form) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(request, f"{label} : {' '.join(errors)}" if label else " ".join(errors))
+
+
+@require_POST
+@login_required
+def funding_request_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    funding_request = _visible_request(request.user, pk)
+    if name not in FundingRequest.TRANSITIONS:
+        raise Http404(_("Transition inconnue."))
+    form = FUNDING_FORMS.get(name, _CommentForm)(request.POST, request.FILES, prefix=name)
+    back = redirect("coordo:funding-request", pk=funding_request.pk)
+    if not form.is_valid():
+        _form_messages(request, form)
+        return back
+    data = form.cleaned_data
+    kwargs: dict = {}
+    if name == "grant":
+        if data["amount"] is None:
+            messages.error(request, _("Indiquez le montant accordé."))
+            return back
+        kwargs = {
+            "amount": data["amount"],
+            "decision_date": data["decision_date"],
+            "reference": data["reference"],
+            "confirm_over_request": data["confirm_over_request"],
+        }
+    elif name == "refuse":
+        kwargs = {"decision_date": data["decision_date"], "reference": data["reference"]}
+    elif name == "sign_agreement":
+        kwargs = {"reference": data["reference"], "date": data["date"]}
+    _run_from_page(
+        request,
+        lambda: services.funding_transition(
+            request=funding_request,
+            name=name,
+            actor=request.user,
+            comment=data.get("comment", ""),
+            decision_letter=data.get("decision_letter"),
+            ip=client_ip(request),
+            **kwargs,
+        ),
+        _("« {what} » : fait.").format(what=services.transition_label(FundingRequest, name)),
+    )
+    return back
+
+
+@require_POST
+@login_required
+def tranche_add(request: HttpRequest, pk: int) -> HttpResponse:
+    funding_request = _visible_request(request.user, pk)
+    form = TrancheForm(request.POST, prefix="tranche")
+    if form.is_valid():
+        _run_from_page(
+            request,
+            lambda: services.add_tranche(
+                request=funding_request,
+                actor=request.user,
+                ip=client_ip(request),
+                **form.cleaned_data,
+            ),
+            _("Versement prévu."),
+        )
+    else:
+        _form_messages(request, form)
+    return redirect("coordo:funding-request", pk=funding_request.pk)
+
+
+@require_POST
+@login_required
+def tranche_receive(request: HttpRequest, pk: int) -> HttpResponse:
+    tranche = Tranche.objects.filter(pk=pk).first()
+    if tranche is None:
+        raise Http404(_("Versement introuvable."))
+    funding_request = _visible_request(request.user, tranche.request_id)
+    form = ReceiptForm(request.POST, prefix="receipt")
+    if form.is_valid():
+        _run_from_page(
+            request,
+            lambda: services.record_tranche_receipt(
+                tranche=tranche, actor=request.user, ip=client_ip(request), **form.cleaned_data
+            ),
+            _("Versement reçu enregistré."),
+        )
+    else:
+        _form_messages(request, form)
+    return redirect("coordo:funding-request", pk=funding_request.pk)
+
+
+@require_POST
+@login_required
+def funding_request_create(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_visible_action(request.user, pk)
+    form = FundingRequestForm(request.POST, prefix="funding")
+    if form.is_valid():
+        data = form.cleaned_data
+        _run_from_page(
+            request,
+            lambda: services.create_funding_request(
+                action=action,
+                actor=request.user,
+                funder_id=data["funder"].pk,
+                scheme=data["scheme"],
+                year=data["year"],
+                requested_amount=data["requested_amount"],
+                ip=client_ip(request),
+            ),
+            _("Demande de financement ajoutée."),
+        )
+    else:
+        _form_messages(request, form)
+    return redirect("coordo:action", pk=action.pk)

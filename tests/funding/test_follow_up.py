@@ -1,0 +1,118 @@
+"""A coordinator follows a co-financed fiche from its requests to the last payment, in the UI."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from funding.models import FundingRequest
+from projects.models import ActionState
+from tests.world import action_in
+from workflows.models import AuditEvent
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def post(client, name, *args, data=None, follow=True):
+    return client.post(reverse(f"coordo:{name}", args=args), data or {}, follow=follow)
+
+
+def test_from_request_to_last_payment_through_the_pages(client, world):
+    action = action_in(world, ActionState.VALIDATED)
+    client.force_login(world.coordinator)
+    post(client, "funding-create", action.pk, data={
+        "funding-funder": world.funder_org.pk, "funding-scheme": "ARS FIR",
+        "funding-year": "2026", "funding-requested_amount": "18000,00",
+    })  # fmt: skip
+    req = FundingRequest.objects.get(action=action)
+    assert req.requested_amount == Decimal("18000.00")
+    post(client, "funding-transition", req.pk, "submit", data={"submit-comment": ""})
+    # The funder decides on its own page.
+    client.force_login(world.funder)
+    post(client, "funding-transition", req.pk, "grant", data={
+        "grant-amount": "18000", "grant-decision_date": "2026-03-01", "grant-reference": "D-1",
+    })  # fmt: skip
+    req = FundingRequest.objects.get(pk=req.pk)
+    assert (req.state, req.granted_amount) == ("granted", Decimal("18000"))
+    client.force_login(world.coordinator)
+    post(client, "funding-transition", req.pk, "sign_agreement", data={
+        "sign_agreement-reference": "CONV-2026-12", "sign_agreement-date": "2026-03-15",
+    })  # fmt: skip
+    for label, when, amount in (
+        ("advance", "2026-04-01", "12000"),
+        ("balance", "2026-10-01", "6000"),
+    ):
+        post(client, "tranche-add", req.pk, data={
+            "tranche-label": label, "tranche-expected_date": when,
+            "tranche-expected_amount": amount,
+        })  # fmt: skip
+    assert req.tranches.count() == 2
+    # Not paid while a tranche is still expected.
+    response = post(client, "funding-transition", req.pk, "mark_paid")
+    assert "Chaque versement prévu doit avoir été reçu" in response.content.decode()
+    for tranche in req.tranches.all():
+        post(client, "tranche-receive", tranche.pk, data={
+            "receipt-received_date": "2026-10-20",
+            "receipt-received_amount": f"{tranche.expected_amount}".replace(".", ","),
+        })  # fmt: skip
+    post(client, "funding-transition", req.pk, "mark_paid")
+    assert FundingRequest.objects.get(pk=req.pk).state == "paid"
+    events = set(AuditEvent.objects.filter(action_id=action.pk).values_list("event", flat=True))
+    assert {"create_funding_request", "grant", "sign_agreement", "add_tranche",
+            "receive_tranche", "mark_paid"} <= events  # fmt: skip
+    page = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
+    assert reverse("coordo:funding-request", args=[req.pk]) in page
+
+
+def test_coordinator_records_a_decision_only_with_the_letter(client, world):
+    action = action_in(world, ActionState.VALIDATED)
+    client.force_login(world.coordinator)
+    post(client, "funding-create", action.pk, data={
+        "funding-funder": world.funder_org.pk, "funding-scheme": "FIR",
+        "funding-year": "2026", "funding-requested_amount": "5000",
+    })  # fmt: skip
+    req = FundingRequest.objects.get(action=action)
+    post(client, "funding-transition", req.pk, "submit")
+    decision = {"grant-amount": "5000", "grant-decision_date": "2026-03-01"}
+    response = post(client, "funding-transition", req.pk, "grant", data=decision, follow=False)
+    assert response.status_code == 403  # no letter: the decision is the funder's
+    letter = SimpleUploadedFile("decision-ars.pdf", b"%PDF-1.4 decision", "application/pdf")
+    post(client, "funding-transition", req.pk, "grant",
+         data={**decision, "grant-decision_letter": letter})  # fmt: skip
+    req = FundingRequest.objects.get(pk=req.pk)
+    assert req.state == "granted" and req.decision_letter.name.endswith(".pdf")
+    event = AuditEvent.objects.get(event="grant", object_id=str(req.pk))
+    assert event.actor == world.coordinator
+    assert "saisie par la coordination" in event.comment and "decision-ars.pdf" in event.comment
+
+
+def test_other_funder_and_outsider_cannot_act(client, world):
+    action = action_in(world, ActionState.FUNDING)
+    req = action.funding_requests.get()
+    client.force_login(world.other_funder)
+    response = post(client, "tranche-add", req.pk, data={
+        "tranche-label": "advance", "tranche-expected_date": "2026-04-01",
+        "tranche-expected_amount": "100",
+    }, follow=False)  # fmt: skip
+    assert response.status_code == 403
+    client.force_login(world.outsider)
+    assert client.get(reverse("coordo:funding-request", args=[req.pk])).status_code == 404
+    assert not req.tranches.exists()
+
+
+def test_bad_tranche_input_is_refused_with_a_message(client, world):
+    action = action_in(world, ActionState.FUNDING)
+    req = action.funding_requests.get()
+    client.force_login(world.coordinator)
+    response = post(client, "tranche-add", req.pk, data={
+        "tranche-label": "advance", "tranche-expected_date": "pas une date",
+        "tranche-expected_amount": "-5",
+    })  # fmt: skip
+    page = response.content.decode()
+    assert "Saisissez une date valide" in page
+    assert "supérieure ou égale à 0" in page
+    assert not req.tranches.exists()
