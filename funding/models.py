@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext
@@ -12,17 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import FSMField
 from viewflow.fsm import State as FSM
 
-from projects.models import Action, Organisation, Role
-
-
-def money(verbose_name: str, **kwargs) -> models.DecimalField:
-    return models.DecimalField(
-        verbose_name,
-        max_digits=12,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal("0"))],
-        **kwargs,
-    )
+from projects.models import Action, Organisation, Role, money
 
 
 class BudgetLine(models.Model):

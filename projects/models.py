@@ -337,8 +337,10 @@ ACTIVE_STATES = (
 EDITABLE_STATES = (ActionState.DRAFT, ActionState.CO_CONSTRUCTION)
 
 
-def _money(**kwargs) -> models.DecimalField:
+def money(verbose_name, **kwargs) -> models.DecimalField:
+    """An amount in euros: two decimals, never negative."""
     return models.DecimalField(
+        verbose_name,
         max_digits=12,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0"))],
@@ -391,7 +393,7 @@ class Action(models.Model):
     )
     planned_start = models.DateField(_("début prévu"), null=True, blank=True)
     planned_end = models.DateField(_("fin prévue"), null=True, blank=True)
-    own_funds = _money(verbose_name=_("fonds propres déclarés"), default=Decimal("0"))
+    own_funds = money(_("fonds propres déclarés"), default=Decimal("0"))
     state = FSMField(
         _("état"),
         max_length=20,

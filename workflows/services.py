@@ -459,6 +459,9 @@ def funding_transition(
     return locked
 
 
+PAYMENT_RECORDERS = {Role.COORDINATOR, Role.FUNDER}  # the funder of that request's organisation
+
+
 def _funding_scopes(request: FundingRequest) -> dict[str, int | None]:
     return _target(request).scopes
 
@@ -476,16 +479,13 @@ def add_tranche(
 ) -> Tranche:
     """Plan a payment (advance, instalment, balance) of a granted request."""
     locked = _lock(request)
-    roles = {Role.COORDINATOR, Role.FUNDER}
-    if not holds_role(
-        actor, programme_id=locked.action.programme_id, roles=roles, scopes=_funding_scopes(locked)
-    ):
-        raise Refused(
-            "role",
-            _("{what} revient à : {roles}.").format(
-                what=_("Prévoir un versement"), roles=_roles_label(roles)
-            ),
-        )
+    _require_role(
+        actor,
+        programme_id=locked.action.programme_id,
+        roles=PAYMENT_RECORDERS,
+        what=_("Prévoir un versement"),
+        scopes=_funding_scopes(locked),
+    )
     if locked.state not in (
         FundingRequest.State.GRANTED,
         FundingRequest.State.PARTIALLY_GRANTED,
@@ -511,19 +511,13 @@ def record_tranche_receipt(
         Tranche.objects.select_for_update().select_related("request__action").get(pk=tranche.pk)
     )
     request = locked.request
-    roles = {Role.COORDINATOR, Role.FUNDER}
-    if not holds_role(
+    _require_role(
         actor,
         programme_id=request.action.programme_id,
-        roles=roles,
+        roles=PAYMENT_RECORDERS,
+        what=_("Enregistrer un versement reçu"),
         scopes=_funding_scopes(request),
-    ):
-        raise Refused(
-            "role",
-            _("{what} revient à : {roles}.").format(
-                what=_("Enregistrer un versement reçu"), roles=_roles_label(roles)
-            ),
-        )
+    )
     if locked.received_date is not None:
         raise Refused("already_moved", _("Ce versement est déjà enregistré comme reçu."))
     locked.received_date, locked.received_amount = received_date, received_amount
@@ -547,13 +541,22 @@ def record_tranche_receipt(
 FICHE_EDITORS = {Role.COORDINATOR, Role.WG_MEMBER, Role.ACTION_LEAD}
 
 
-def _check_role(actor, action: Action, roles, what: str) -> None:
-    if not holds_role(
-        actor, programme_id=action.programme_id, roles=roles, scopes=action_scopes(action)
-    ):
+def _require_role(actor, *, programme_id: int, roles, what: str, scopes=None) -> None:
+    """Refuse (rule ``role``) unless the actor holds one of ``roles`` in the programme."""
+    if not holds_role(actor, programme_id=programme_id, roles=roles, scopes=scopes):
         raise Refused(
             "role", _("{what} revient à : {roles}.").format(what=what, roles=_roles_label(roles))
         )
+
+
+def _check_role(actor, action: Action, roles, what: str) -> None:
+    _require_role(
+        actor,
+        programme_id=action.programme_id,
+        roles=roles,
+        what=what,
+        scopes=action_scopes(action),
+    )
 
 
 def _check_editable(action: Action) -> None:
@@ -607,13 +610,7 @@ def _validated(obj: models.Model, exclude: list[str] | None = None) -> None:
 @transaction.atomic
 def create_action(*, programme: Programme, actor, data: dict, ip: str | None = None) -> Action:
     """The coordinator proposes a new fiche action (state: draft)."""
-    if not holds_role(actor, programme_id=programme.pk, roles={Role.COORDINATOR}):
-        raise Refused(
-            "role",
-            _("{what} revient à : {roles}.").format(
-                what=_("Proposer une action"), roles=_roles_label({Role.COORDINATOR})
-            ),
-        )
+    _check_coordinator(actor, programme.pk, _("Proposer une action"))
     unknown = set(data) - set(Action.FICHE_FIELDS)
     if unknown:
         raise ValueError(f"Not fiche fields: {sorted(unknown)}")
@@ -843,13 +840,7 @@ def write_evaluation_report(
 
 
 def _check_coordinator(actor, programme_id: int, what: str) -> None:
-    if not holds_role(actor, programme_id=programme_id, roles={Role.COORDINATOR}):
-        raise Refused(
-            "role",
-            _("{what} revient à : {roles}.").format(
-                what=what, roles=_roles_label({Role.COORDINATOR})
-            ),
-        )
+    _require_role(actor, programme_id=programme_id, roles={Role.COORDINATOR}, what=what)
 
 
 @transaction.atomic

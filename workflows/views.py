@@ -574,9 +574,7 @@ def action_add_part(request: HttpRequest, pk: int, part: str) -> HttpResponse:
         raise Http404(_("Élément inconnu."))
     form = form_class(request.POST, prefix=prefix)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label} : {' '.join(errors)}" if label else " ".join(errors))
+        _form_messages(request, form)
         return redirect("coordo:action", pk=action.pk)
     _run_from_page(
         request,
