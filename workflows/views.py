@@ -65,7 +65,6 @@ EVENT_LABELS = {
     "update": gettext_lazy("Modification de la fiche"),
     "add_budget_line": gettext_lazy("Ajout d'une ligne budgétaire"),
     "add_indicator": gettext_lazy("Ajout d'un indicateur"),
-    "create_funding_request": gettext_lazy("Nouvelle demande de financement"),
     "funding_waiver": gettext_lazy("Dérogation de financement du COPIL"),
     "record_measurement": gettext_lazy("Mesure d'indicateur"),
     "write_evaluation_report": gettext_lazy("Rapport d'évaluation"),
@@ -73,6 +72,8 @@ EVENT_LABELS = {
     "take_task": gettext_lazy("Prise de la tâche"),
     "escalate": gettext_lazy("Retard signalé à la coordination"),
     "release_task": gettext_lazy("Tâche libérée"),
+    "add_tranche": gettext_lazy("Versement prévu"),
+    "receive_tranche": gettext_lazy("Versement reçu"),
 }
 
 

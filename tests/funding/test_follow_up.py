@@ -64,8 +64,10 @@ def test_from_request_to_last_payment_through_the_pages(client, world):
     events = set(AuditEvent.objects.filter(action_id=action.pk).values_list("event", flat=True))
     assert {"create_funding_request", "grant", "sign_agreement", "add_tranche",
             "receive_tranche", "mark_paid"} <= events  # fmt: skip
-    page = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
-    assert reverse("coordo:funding-request", args=[req.pk]) in page
+    detail = client.get(reverse("coordo:action", args=[action.pk]))
+    assert reverse("coordo:funding-request", args=[req.pk]) in detail.content.decode()
+    labels = {event.label for event in detail.context["events"]}
+    assert {"Versement prévu", "Versement reçu", "Enregistrer le versement"} <= labels
 
 
 def test_coordinator_records_a_decision_only_with_the_letter(client, world):
