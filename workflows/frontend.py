@@ -22,6 +22,9 @@ class CoordoApp(Application):
     )
     action_path = path("actions/<int:pk>/", views.action_detail, name="action")
     action_edit_path = path("actions/<int:pk>/modifier/", views.action_edit, name="action-edit")
+    action_waiver_path = path(
+        "actions/<int:pk>/derogation/", views.action_waiver, name="action-waiver"
+    )
     action_comment_path = path(
         "actions/<int:pk>/commenter/", views.action_comment, name="action-comment"
     )

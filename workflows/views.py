@@ -267,6 +267,8 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "today": timezone.localdate(),
             "can_edit": action.state in EDITABLE_STATES and bool(roles & services.FICHE_EDITORS),
             "can_comment": bool(roles & services.COMMENTERS),
+            "can_waive": Role.COPIL in roles
+            and action.state in (ActionState.VALIDATED, ActionState.FUNDING),
             "events": events,
             "role_labels": dict(Role.choices),
             "budget_form": BudgetLineForm(prefix="budget"),
@@ -887,4 +889,22 @@ def funding_request_create(request: HttpRequest, pk: int) -> HttpResponse:
         )
     else:
         _form_messages(request, form)
+    return redirect("coordo:action", pk=action.pk)
+
+
+@require_POST
+@login_required
+def action_waiver(request: HttpRequest, pk: int) -> HttpResponse:
+    """The COPIL allows implementation without complete funding, with its reason."""
+    action = get_visible_action(request.user, pk)
+    _run_from_page(
+        request,
+        lambda: services.record_funding_waiver(
+            action=action,
+            actor=request.user,
+            comment=request.POST.get("comment", ""),
+            ip=client_ip(request),
+        ),
+        _("Dérogation du COPIL enregistrée."),
+    )
     return redirect("coordo:action", pk=action.pk)

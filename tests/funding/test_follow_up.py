@@ -118,3 +118,25 @@ def test_bad_tranche_input_is_refused_with_a_message(client, world):
     assert "Saisissez une date valide" in page
     assert "supérieure ou égale à 0" in page
     assert not req.tranches.exists()
+
+
+def test_copil_records_a_funding_waiver_from_the_fiche(client, world):
+    action = action_in(world, ActionState.VALIDATED)
+    client.force_login(world.coordinator)
+    page = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
+    assert "Accorder une dérogation de financement" not in page
+    assert (
+        client.post(reverse("coordo:action-waiver", args=[action.pk]), {"comment": "x"}).status_code
+        == 403
+    )
+    client.force_login(world.copil)
+    page = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
+    assert "Accorder une dérogation de financement" in page
+    response = client.post(
+        reverse("coordo:action-waiver", args=[action.pk]), {"comment": "  "}, follow=True
+    )
+    assert "La dérogation demande un motif" in response.content.decode()
+    client.post(reverse("coordo:action-waiver", args=[action.pk]), {"comment": "Fonds propres"})
+    waived = action.__class__.objects.get(pk=action.pk)
+    assert waived.funding_waiver == "Fonds propres"
+    assert AuditEvent.objects.filter(event="funding_waiver", actor=world.copil).exists()
