@@ -7,6 +7,11 @@ done by the actor when the transition was this stage's decision, cancelled when 
 moved the fiche (for instance the COPIL abandoning a draft) — and routes again. Nothing here
 changes a state.
 
+A second, smaller process follows each funding request that waits for its funder's decision
+(``FunderDecisionFlow``): one process per request, so the funders decide in parallel and one
+funder's delay blocks nobody else. ``sync_funder_tasks`` opens and closes these tasks to match
+the states of the fiche and of its requests.
+
 Tasks carry no django permission (``owner_permission`` stays empty) and viewflow's own task
 lists are not mounted: viewflow 2.4's queue understands object-level permissions only through
 django-guardian. Who sees and takes a task is decided from memberships by ``task_queue``.
@@ -18,7 +23,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +33,8 @@ from viewflow.workflow.flow.nodes import TimerBoundary
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
-from projects.models import Action, ActionState, Role
+from funding.models import FundingRequest
+from projects.models import Action, ActionState, Membership, Role
 from projects.permissions import actions_where
 
 from . import audit
@@ -204,6 +210,118 @@ class ActionFlow(flow.Flow):
         return redirect("coordo:action", pk=task.process.artifact_object_id)
 
 
+FUNDER_STAGE = Stage(
+    FundingRequest.State.SUBMITTED,
+    _("Décision du financeur"),
+    frozenset({Role.FUNDER}),
+    ("grant", "refuse"),
+)
+# A submitted request waits for its funder's decision as a task once its fiche has opened
+# funding (or started without it, on a COPIL waiver), until the fiche ends.
+FUNDER_TASK_STATES = (ActionState.FUNDING, ActionState.IMPLEMENTATION, ActionState.EVALUATION)
+
+
+def _request_due_days(request_id: int) -> int:
+    return (
+        FundingRequest.objects.filter(pk=request_id)
+        .values_list("action__programme__task_due_days", flat=True)
+        .get()
+    )
+
+
+class FunderDecisionFlow(flow.Flow):
+    process_title = "Décision d'un financeur sur une demande"
+    lock_impl = lock.select_for_update_lock
+
+    start = flow.StartHandle(this.start_process).Next(this.decide)
+    decide = (
+        flow.View(this.open_request)
+        .Annotation(title=FUNDER_STAGE.label)
+        .onCreate(this.set_due_date)
+        .Next(this.end)
+    )
+    end = flow.End()
+
+    def start_process(self, activation, request: FundingRequest):
+        activation.process.artifact = request
+        return activation.process
+
+    def set_due_date(self, activation) -> None:
+        days = _request_due_days(activation.process.artifact_object_id)
+        due = timezone.localdate() + datetime.timedelta(days=days)
+        activation.task.data = {**activation.task.data, "due": due.isoformat()}
+        activation.task.save(update_fields=["data"])
+
+    def open_request(self, request, **kwargs):
+        task = Task.objects.get(pk=kwargs["task_pk"])
+        return redirect("coordo:funding-request", pk=task.process.artifact_object_id)
+
+
+def _request_type() -> ContentType:
+    return ContentType.objects.get_for_model(FundingRequest)
+
+
+def _open_funder_tasks(**filters) -> QuerySet[Task]:
+    return Task.objects.filter(
+        process__flow_class=FunderDecisionFlow,
+        process__artifact_content_type=_request_type(),
+        flow_task=FunderDecisionFlow.decide,
+        status__in=OPEN,
+        **filters,
+    )
+
+
+def sync_funder_tasks(*, action: Action, actor) -> None:
+    """Open a decision task for each submitted request of the fiche that should have one, and
+    close those that should not: done by the actor when the request was decided, cancelled
+    otherwise (withdrawn, or the fiche left funding). Runs inside the service's transaction."""
+    wanted = set()
+    if action.state in FUNDER_TASK_STATES:
+        wanted = set(
+            action.funding_requests.filter(state=FundingRequest.State.SUBMITTED).values_list(
+                "pk", flat=True
+            )
+        )
+    open_tasks = {
+        t.process.artifact_object_id: t
+        for t in _open_funder_tasks(
+            process__artifact_object_id__in=action.funding_requests.values("pk")
+        ).select_related("process")
+    }
+    for request in FundingRequest.objects.filter(pk__in=wanted - set(open_tasks)):
+        FunderDecisionFlow.start.run(request=request)
+    decided = set(
+        FundingRequest.objects.filter(pk__in=set(open_tasks) - wanted)
+        .exclude(state__in=(*FundingRequest.UNDECIDED_STATES, FundingRequest.State.WITHDRAWN))
+        .values_list("pk", flat=True)
+    )
+    for request_id in set(open_tasks) - wanted:
+        task = open_tasks[request_id]
+        with FunderDecisionFlow.lock(task.process_id):
+            if request_id in decided:
+                _complete(task.flow_task.activation_class(task), actor)
+            else:
+                FunderDecisionFlow.instance.cancel(task.process)
+
+
+def _complete(activation, actor) -> None:
+    """The open task is done, by the actor (whoever held it)."""
+    task = activation.task
+    if task.status == STATUS.NEW:
+        activation.assign(actor)
+    elif task.owner_id != actor.pk:
+        activation.reassign(actor)
+    if task.status == STATUS.ASSIGNED:
+        activation.start(None)
+    activation.execute()
+
+
+def funder_task(request: FundingRequest) -> Task | None:
+    return (
+        _open_funder_tasks(process__artifact_object_id=request.pk).select_related("owner").first()
+    )
+
+
 def _action_type() -> ContentType:
     return ContentType.objects.get_for_model(Action)
 
@@ -230,13 +348,7 @@ def advance(*, action: Action, transition: str, actor) -> None:
             activation = task.flow_task.activation_class(task)
             node = task.flow_task.name
             if transition in STAGES[node].transitions:
-                if task.status == STATUS.NEW:
-                    activation.assign(actor)
-                elif task.owner_id != actor.pk:
-                    activation.reassign(actor)
-                if task.status == STATUS.ASSIGNED:
-                    activation.start(None)
-                activation.execute()  # done by the actor, and on to the next stage
+                _complete(activation, actor)  # done by the actor, and on to the next stage
             else:
                 activation.cancel()
                 _disarm(task)
@@ -291,9 +403,24 @@ def open_task(action: Action) -> Task | None:
     )
 
 
+def _decidable_requests(user) -> QuerySet[FundingRequest]:
+    """Requests addressed to an organisation for which the user is funder in the programme."""
+    return FundingRequest.objects.filter(
+        Exists(
+            Membership.objects.active().filter(
+                user=user,
+                role=Role.FUNDER,
+                programme_id=OuterRef("action__programme_id"),
+                organisation_id=OuterRef("funder_id"),
+            )
+        )
+    )
+
+
 def task_queue(user) -> QuerySet[Task]:
     """Open tasks of the fiches for which the user holds the stage's role (memberships, not
-    django permissions): a COPIL member of programme A never sees programme B's tasks."""
+    django permissions): a COPIL member of programme A never sees programme B's tasks, a funder
+    only the decisions asked of their own organisation."""
     nodes_by_roles: dict[frozenset[str], list] = {}
     for name, stage in STAGES.items():
         nodes_by_roles.setdefault(stage.roles, []).append(getattr(ActionFlow, name))
@@ -301,14 +428,16 @@ def task_queue(user) -> QuerySet[Task]:
     for roles, nodes in nodes_by_roles.items():  # one subquery per set of roles, not per stage
         condition |= Q(
             flow_task__in=nodes,
+            process__artifact_content_type=_action_type(),
             process__artifact_object_id__in=actions_where(user, roles).values("pk"),
         )
-    return Task.objects.filter(
-        condition,
-        process__flow_class=ActionFlow,
-        process__artifact_content_type=_action_type(),
-        status__in=OPEN,
-    )
+    if user.is_authenticated:
+        condition |= Q(
+            flow_task=FunderDecisionFlow.decide,
+            process__artifact_content_type=_request_type(),
+            process__artifact_object_id__in=_decidable_requests(user).values("pk"),
+        )
+    return Task.objects.filter(condition, status__in=OPEN)
 
 
 @dataclass(frozen=True)
@@ -317,28 +446,67 @@ class TaskRow:
     action: Action
     stage: Stage
     due: datetime.date | None
+    request: FundingRequest | None = None  # for a funder's decision
 
     @property
     def overdue(self) -> bool:
         return self.due is not None and self.due < timezone.localdate()
 
 
+def is_funder_task(task: Task) -> bool:
+    return task.flow_task is FunderDecisionFlow.decide
+
+
+def stage_of(task: Task) -> Stage:
+    return FUNDER_STAGE if is_funder_task(task) else STAGES[task.flow_task.name]
+
+
+def action_id_of(task: Task) -> int:
+    if is_funder_task(task):
+        return (
+            FundingRequest.objects.filter(pk=task.process.artifact_object_id)
+            .values_list("action_id", flat=True)
+            .get()
+        )
+    return task.process.artifact_object_id
+
+
 def ordered_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
     """Soonest due first, with what ``task_rows`` needs."""
+    request_action = FundingRequest.objects.filter(
+        pk=OuterRef("process__artifact_object_id")
+    ).values("action_id")[:1]
     return (
         tasks.select_related("owner")
-        .annotate(action_id=F("process__artifact_object_id"))
+        .annotate(
+            artifact_id=F("process__artifact_object_id"),
+            action_id=Case(
+                When(flow_task=FunderDecisionFlow.decide, then=Subquery(request_action)),
+                default=F("process__artifact_object_id"),
+                output_field=IntegerField(),
+            ),
+        )
         .order_by("data__due", "pk")
     )
 
 
 def task_rows(tasks) -> list[TaskRow]:
-    """Rows for a page of ``ordered_tasks`` (one more query for the fiches, whatever the
-    number of tasks)."""
+    """Rows for a page of ``ordered_tasks`` (one more query for the fiches, and one for the
+    requests if a funder's decision is among them, whatever the number of tasks)."""
     tasks = list(tasks)
     actions = Action.objects.select_related("programme").in_bulk([t.action_id for t in tasks])
+    request_ids = [t.artifact_id for t in tasks if is_funder_task(t)]
+    requests = (
+        FundingRequest.objects.select_related("funder").in_bulk(request_ids) if request_ids else {}
+    )
     return [
-        TaskRow(t, actions[t.action_id], STAGES[t.flow_task.name], due_date(t))
+        TaskRow(
+            t,
+            actions[t.action_id],
+            stage_of(t),
+            due_date(t),
+            requests.get(t.artifact_id) if is_funder_task(t) else None,
+        )
         for t in tasks
         if t.action_id in actions
     ]
@@ -394,3 +562,15 @@ def disagreements() -> list[Disagreement]:
         elif nodes != ([expected] if expected else []):
             found.append(Disagreement(action_id, state, expected, nodes))
     return found
+
+
+def funder_disagreements() -> tuple[list[int], list[int]]:
+    """Requests waiting for a decision without their funder's task, and open funder tasks
+    whose request no longer waits (ids of the requests)."""
+    waiting = set(
+        FundingRequest.objects.filter(
+            state=FundingRequest.State.SUBMITTED, action__state__in=FUNDER_TASK_STATES
+        ).values_list("pk", flat=True)
+    )
+    with_task = set(_open_funder_tasks().values_list("process__artifact_object_id", flat=True))
+    return sorted(waiting - with_task), sorted(with_task - waiting)

@@ -200,6 +200,9 @@ def _transition(
     )
     if isinstance(locked, Action):
         flows.advance(action=locked, transition=name, actor=actor)
+        flows.sync_funder_tasks(action=locked, actor=actor)
+    elif isinstance(locked, FundingRequest):
+        flows.sync_funder_tasks(action=locked.action, actor=actor)
     return locked
 
 
@@ -335,11 +338,11 @@ def _snapshot_of(action: Action) -> dict:
 
 def _locked_task(task_id: int, actor) -> tuple[Task, Action]:
     task = Task.objects.select_for_update().get(pk=task_id)
-    action = _lock(Action(pk=task.process.artifact_object_id))
+    action = _lock(Action(pk=flows.action_id_of(task)))
     if task.status not in (STATUS.NEW, STATUS.ASSIGNED):
         raise Refused("already_moved", _("Cette tâche est déjà terminée."))
     if not flows.task_queue(actor).filter(pk=task.pk).exists():
-        stage = flows.STAGES[task.flow_task.name]
+        stage = flows.stage_of(task)
         raise Refused(
             "role",
             _("« {what} » revient à : {roles}.").format(
@@ -368,7 +371,7 @@ def take_task(*, task_id: int, actor, ip: str | None = None) -> Task:
                 audit.actor_label(actor),
             ]
         },
-        comment=flows.STAGES[task.flow_task.name].label,
+        comment=flows.stage_of(task).label,
         ip=ip,
     )
     return task
@@ -386,7 +389,7 @@ def release_task(*, task_id: int, actor, ip: str | None = None) -> Task:
         obj=action,
         event="release_task",
         changes={"task_owner": [audit.actor_label(actor), None]},
-        comment=flows.STAGES[task.flow_task.name].label,
+        comment=flows.stage_of(task).label,
         ip=ip,
     )
     return task

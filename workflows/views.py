@@ -417,15 +417,19 @@ def task_release(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _task_action(request: HttpRequest, pk: int, service, success: str) -> HttpResponse:
-    task = Task.objects.filter(pk=pk, process__flow_class=flows.ActionFlow).first()
+    task = Task.objects.filter(
+        pk=pk, process__flow_class__in=(flows.ActionFlow, flows.FunderDecisionFlow)
+    ).first()
     if task is None:
         raise Http404(_("Tâche introuvable."))
-    action = get_visible_action(request.user, task.process.artifact_object_id)
+    action = get_visible_action(request.user, flows.action_id_of(task))
     _run_from_page(
         request,
         lambda: service(task_id=task.pk, actor=request.user, ip=client_ip(request)),
         success,
     )
+    if flows.is_funder_task(task):
+        return redirect("coordo:funding-request", pk=task.process.artifact_object_id)
     return redirect("coordo:action", pk=action.pk)
 
 
@@ -760,11 +764,15 @@ def funding_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 }
             )
     can_plan = bool(roles & {Role.COORDINATOR, Role.FUNDER})
+    task = flows.funder_task(funding_request)
     return render(
         request,
         "coordo/funding_request.html",
         {
             "funding_request": funding_request,
+            "task": task,
+            "task_due": flows.due_date(task) if task else None,
+            "can_take": bool(task) and Role.FUNDER in roles and task.owner_id != request.user.pk,
             "tranches": funding_request.tranches.all(),
             "transitions": transitions,
             "can_plan": can_plan and funding_request.state in FundingRequest.GRANTED_STATES,
