@@ -200,7 +200,8 @@ def _transition(
     )
     if isinstance(locked, Action):
         flows.advance(action=locked, transition=name, actor=actor)
-        flows.sync_funder_tasks(action=locked, actor=actor)
+        if {current, locked.state} & set(flows.FUNDER_TASK_STATES):
+            flows.sync_funder_tasks(action=locked, actor=actor)
     elif isinstance(locked, FundingRequest):
         flows.sync_funder_tasks(action=locked.action, actor=actor)
     return locked
