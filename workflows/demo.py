@@ -54,6 +54,8 @@ class Fiche:
     funding: list[tuple[object, str, Decimal]] = field(default_factory=list)
     own_funds: Decimal = Decimal("0")
     indicators: list[dict] = field(default_factory=list)
+    # In evaluation: measurements and evaluation report already written (ready to be closed).
+    evaluated: bool = False
 
 
 def create(fiche: Fiche, *, programme: Programme, cast: Cast) -> Action:
@@ -185,6 +187,8 @@ def bring_to(
             action = services.finish_implementation(
                 action=action, actor=cast.lead_user or cast.coordinator
             )
+            if fiche.evaluated and state == ActionState.EVALUATION:
+                action = _evaluate(action, fiche, cast)
         elif step == ActionState.CLOSED:
             action = services.close(action=_evaluate(action, fiche, cast), actor=cast.copil)
     if state == ActionState.REJECTED:

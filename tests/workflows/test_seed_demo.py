@@ -1,8 +1,12 @@
+import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from projects.models import Action, ActionState, Membership, Programme, Role
+from workflows import services
 from workflows.audit import verify_chain
 from workflows.models import AuditEvent
+from workflows.services import Refused
 
 
 def test_seed_demo_covers_every_state_and_every_role_and_runs_twice(db):
@@ -26,6 +30,15 @@ def test_seed_demo_covers_every_state_and_every_role_and_runs_twice(db):
     assert "approve" in events and "start_implementation" in events
     for programme in Programme.objects.all():
         assert verify_chain(programme_id=programme.pk).ok
+    # One fiche in evaluation is ready for the COPIL to close; the others are not yet.
+    elue = get_user_model().objects.get(username="elue")
+    ready = Action.objects.get(state=ActionState.EVALUATION, evaluation_report__isnull=False)
+    unready = Action.objects.filter(state=ActionState.EVALUATION).exclude(pk=ready.pk).first()
+    with pytest.raises(Refused) as refused:
+        services.close(action=unready, actor=elue)
+    assert refused.value.rule == "guard"
+    assert services.close(action=ready, actor=elue).state == ActionState.CLOSED
+    counts = (Programme.objects.count(), Action.objects.count(), AuditEvent.objects.count())
 
     call_command("seed_demo")
     assert (

@@ -525,8 +525,12 @@ class Command(BaseCommand):
                 comment="Contrat signé par l'ensemble des signataires.",
             )
         funders = {orgs[key].pk: users[username] for key, username in FUNDER_USERS.items()}
+        to_evaluate = {"CLS"}  # the first fiche in evaluation of the CLS only
         for kind, axis_no, obj_index, title, lead, group, funding, state in FICHES:
             prog, axes, groups = structure[kind]
+            evaluated = state == ActionState.EVALUATION and kind in to_evaluate
+            if evaluated:
+                to_evaluate.discard(kind)
             cast = demo.Cast(
                 coordinator=users["coordinatrice"],
                 copil=users["elue"],
@@ -547,6 +551,9 @@ class Command(BaseCommand):
                 own_funds=E(500),
                 indicators=INDICATORS,
                 year=2025 if state == ActionState.CLOSED else 2026,
+                # Ready for the COPIL to close; the other fiches in evaluation still lack
+                # their measurements and report.
+                evaluated=evaluated,
             )
             demo.bring_to(state, fiche, programme=prog, cast=cast)
         # The next COPIL of each programme is convened: its agenda lists what awaits it.
