@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +38,15 @@ class Indicator(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def target_reached(self, value: Decimal | None) -> bool | None:
+        """Whether ``value`` reaches the target (None when there is no value or no target).
+        A target below the baseline is a decrease to obtain (e.g. a waiting time)."""
+        if value is None or self.target is None:
+            return None
+        if self.baseline is not None and self.target < self.baseline:
+            return value <= self.target
+        return value >= self.target
+
 
 class Measurement(models.Model):
     indicator = models.ForeignKey(
@@ -45,6 +56,8 @@ class Measurement(models.Model):
         verbose_name=_("indicateur"),
     )
     date = models.DateField(_("date"))
+    # Optional: the period the value covers (« 1er semestre 2026 »), dated by ``date``.
+    period = models.CharField(_("période"), max_length=100, blank=True)
     value = models.DecimalField(_("valeur"), max_digits=14, decimal_places=2)
     source = models.CharField(_("source"), max_length=300, blank=True)
     comment = models.TextField(_("commentaire"), blank=True)

@@ -821,7 +821,15 @@ def record_measurement(
             "state", _("Les mesures se saisissent pendant la mise en œuvre ou l'évaluation.")
         )
     measurement = Measurement(indicator=indicator, entered_by=actor, **fields)
-    return _record_child(measurement, action=locked, actor=actor, event="record_measurement", ip=ip)
+    _record_child(measurement, action=locked, actor=actor, event="record_measurement", ip=ip)
+    _touch(locked)
+    return measurement
+
+
+def _touch(action: Action) -> None:
+    """What the COPIL reads before closing changed: a decision taken on the page as it was
+    before is then refused (``already_moved``) instead of applying to an unread version."""
+    action.save(update_fields=["updated_at"])
 
 
 @transaction.atomic
@@ -837,7 +845,62 @@ def write_evaluation_report(
     if EvaluationReport.objects.filter(action=locked).exists():
         raise Refused("state", _("Le rapport d'évaluation de cette action existe déjà."))
     report = EvaluationReport(action=locked, written_by=actor, **fields)
-    return _record_child(report, action=locked, actor=actor, event="write_evaluation_report", ip=ip)
+    _record_child(report, action=locked, actor=actor, event="write_evaluation_report", ip=ip)
+    _touch(locked)
+    return report
+
+
+REPORT_FIELDS = ("achievements", "difficulties", "participation", "recommendations")
+
+
+@transaction.atomic
+def update_evaluation_report(
+    *, action: Action, actor, seen_written_at=None, ip: str | None = None, **fields
+) -> EvaluationReport:
+    """Rework the evaluation report while the action is in evaluation (it is written in several
+    passes); one audit event with the changed texts, before and after. ``seen_written_at``: the
+    version the actor edited, so that a colleague's newer text is not overwritten unseen."""
+    unknown = set(fields) - set(REPORT_FIELDS)
+    if unknown:
+        raise ValueError(f"Not report fields: {sorted(unknown)}")
+    locked = _lock(action)
+    _check_role(actor, locked, MEASURERS, _("Modifier le rapport d'évaluation"))
+    if locked.state != ActionState.EVALUATION:
+        raise Refused(
+            "state",
+            _("Le rapport d'évaluation ne se modifie plus : l'action est « {state} ».").format(
+                state=locked.get_state_display()
+            ),
+        )
+    report = EvaluationReport.objects.select_for_update().filter(action=locked).first()
+    if report is None:
+        raise Refused("state", _("Cette action n'a pas encore de rapport d'évaluation."))
+    if seen_written_at is not None and report.written_at != seen_written_at:
+        raise Refused(
+            "already_moved",
+            _(
+                "Le rapport a été modifié par une autre personne depuis que vous l'avez ouvert : "
+                "relisez sa version actuelle. Rien n'a été modifié."
+            ),
+        )
+    before = {name: getattr(report, name) for name in REPORT_FIELDS}
+    for name, value in fields.items():
+        setattr(report, name, value)
+    _validated(report)
+    changes = audit.field_changes(before, {name: getattr(report, name) for name in REPORT_FIELDS})
+    if not changes:
+        return report
+    report.save()
+    _touch(locked)
+    audit.record(
+        programme_id=locked.programme_id,
+        actor=actor,
+        obj=report,
+        event="update_evaluation_report",
+        changes=changes,
+        ip=ip,
+    )
+    return report
 
 
 # --- Meetings of the governance bodies -------------------------------------------------------
