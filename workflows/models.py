@@ -52,6 +52,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id", "seq"]),
             models.Index(fields=["action_id", "seq"]),
+            # A period of a programme's trail: annual report, audit-trail export.
+            models.Index(fields=["programme", "at"]),
         ]
 
     def __str__(self) -> str:
