@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -50,6 +51,8 @@ class _Sheet:
         self.rows = 0
 
     def _cell(self, value, kind: str) -> WriteOnlyCell:
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)  # pasted control characters
         cell = WriteOnlyCell(self.ws, value=value)
         if kind == "money":
             cell.number_format = MONEY

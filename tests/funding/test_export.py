@@ -91,11 +91,20 @@ def test_user_text_never_becomes_a_formula(client, world):
         year=2026,
         requested_amount=Decimal("100"),
     )
+    services.create_funding_request(  # control characters pasted from a word processor
+        action=action,
+        actor=world.coordinator,
+        funder_id=world.funder_org.pk,
+        scheme="Copié\x0b d'un traitement de texte\x07",
+        year=2026,
+        requested_amount=Decimal("100"),
+    )
     client.force_login(world.coordinator)
     follow = _workbook(client, world)["Suivi des financements"]
     cells = {c.value: c for r in follow.iter_rows(min_row=2) for c in r if isinstance(c.value, str)}
     assert cells[payload].data_type == "s"
     assert cells["+ARS FIR"].data_type == "s"
+    assert "Copié d'un traitement de texte" in cells
 
 
 def test_export_only_shows_the_programme_and_filters(client, world, funded):
