@@ -316,6 +316,13 @@ def _complete(activation, actor) -> None:
     activation.execute()
 
 
+def decision_due() -> Subquery:
+    """Annotation for FundingRequest: due date (ISO text) of its funder's open decision task."""
+    return Subquery(
+        _open_funder_tasks(process__artifact_object_id=OuterRef("pk")).values("data__due")[:1]
+    )
+
+
 def funder_task(request: FundingRequest) -> Task | None:
     return (
         _open_funder_tasks(process__artifact_object_id=request.pk).select_related("owner").first()

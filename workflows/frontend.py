@@ -5,7 +5,7 @@ inside their content so that forms behave as forms."""
 from django.urls import path
 from viewflow.urls import Application
 
-from . import views
+from . import audit_views, evaluation_views, import_views, report_views, views
 
 
 class CoordoApp(Application):
@@ -17,6 +17,11 @@ class CoordoApp(Application):
     home_path = path("", views.home, name="home")
     actions_path = path("actions/", views.action_list, name="actions")
     programme_path = path("dispositifs/<int:pk>/", views.programme_detail, name="programme")
+    programme_transition_path = path(
+        "dispositifs/<int:pk>/transitions/<str:name>/",
+        views.programme_transition,
+        name="programme-transition",
+    )
     action_create_path = path(
         "dispositifs/<int:pk>/proposer/", views.action_create, name="action-create"
     )
@@ -70,6 +75,57 @@ class CoordoApp(Application):
         views.action_transition,
         name="action-transition",
     )
+    # Evaluation: measurements from the fiche, the evaluation report (evaluation_views.py).
+    measurement_add_path = path(
+        "actions/<int:pk>/indicateurs/<int:indicator_pk>/mesures/",
+        evaluation_views.measurement_add,
+        name="measurement-add",
+    )
+    evaluation_report_path = path(
+        "actions/<int:pk>/evaluation/rapport/",
+        evaluation_views.evaluation_report,
+        name="evaluation-report",
+    )
+    # The audit-trail export for the ARS (audit_views.py).
+    audit_export_path = path(
+        "dispositifs/<int:pk>/journal-audit/", audit_views.audit_export_page, name="audit-export"
+    )
+    audit_export_xlsx_path = path(
+        "dispositifs/<int:pk>/journal-audit/journal.xlsx",
+        audit_views.audit_export_download,
+        {"extension": "xlsx"},
+        name="audit-export-xlsx",
+    )
+    audit_export_csv_path = path(
+        "dispositifs/<int:pk>/journal-audit/journal.csv",
+        audit_views.audit_export_download,
+        {"extension": "csv"},
+        name="audit-export-csv",
+    )
+    # The dashboard and the annual report of a programme (report_views.py).
+    dashboard_path = path(
+        "dispositifs/<int:pk>/tableau-de-bord/", report_views.dashboard, name="dashboard"
+    )
+    annual_report_choose_path = path(
+        "dispositifs/<int:pk>/rapport/", report_views.annual_report_choose, name="annual-reports"
+    )
+    annual_report_path = path(
+        "dispositifs/<int:pk>/rapport/<int:year>/",
+        report_views.annual_report_page,
+        name="annual-report",
+    )
+    annual_report_xlsx_path = path(
+        "dispositifs/<int:pk>/rapport/<int:year>/rapport.xlsx",
+        report_views.annual_report_xlsx,
+        name="annual-report-xlsx",
+    )
+    # Import of existing fiches and funding from a workbook (import_views.py).
+    import_path = path("dispositifs/<int:pk>/import/", import_views.import_page, name="import")
+    import_template_path = path(
+        "dispositifs/<int:pk>/import/modele.xlsx",
+        import_views.import_template,
+        name="import-template",
+    )
 
 
 def menu(request) -> dict:
@@ -89,4 +145,7 @@ def menu(request) -> dict:
     for programme in visible_programmes(request.user).order_by("name").only("pk", "name"):
         items.append((reverse("coordo:programme", args=[programme.pk]), "folder", programme.name))
         items.append((reverse("coordo:meetings", args=[programme.pk]), "groups", _("Séances")))
+        items.append(
+            (reverse("coordo:dashboard", args=[programme.pk]), "insights", _("Tableau de bord"))
+        )
     return {"coordo_menu": items}

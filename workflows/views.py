@@ -6,6 +6,7 @@ but not do answers 403.
 
 from __future__ import annotations
 
+import datetime
 import tempfile
 
 from django import forms
@@ -41,6 +42,7 @@ from projects.models import (
     ActionState,
     Meeting,
     Organisation,
+    Programme,
     Role,
 )
 from projects.permissions import (
@@ -53,7 +55,7 @@ from projects.permissions import (
     visible_programmes,
 )
 
-from . import flows, services
+from . import audit_export, flows, services
 from .models import AuditEvent
 
 PAGE_SIZE = 50
@@ -68,6 +70,7 @@ EVENT_LABELS = {
     "funding_waiver": gettext_lazy("Dérogation de financement du COPIL"),
     "record_measurement": gettext_lazy("Mesure d'indicateur"),
     "write_evaluation_report": gettext_lazy("Rapport d'évaluation"),
+    "update_evaluation_report": gettext_lazy("Rapport d'évaluation modifié"),
     "comment": gettext_lazy("Commentaire"),
     "take_task": gettext_lazy("Prise de la tâche"),
     "escalate": gettext_lazy("Retard signalé à la coordination"),
@@ -175,6 +178,7 @@ def _action_list(request: HttpRequest, programme) -> HttpResponse:
         actions = actions.filter(flows.overdue_actions())
     page = Paginator(actions.order_by("programme_id", "id"), PAGE_SIZE).get_page(params.get("page"))
     scope = programme.actions.all() if programme else visible_actions(request.user)
+    roles = roles_in(request.user, programme.pk) if programme else set()
     return render(
         request,
         "coordo/programme.html",
@@ -192,8 +196,9 @@ def _action_list(request: HttpRequest, programme) -> HttpResponse:
             "years": scope.exclude(planned_start=None)
             .dates("planned_start", "year")
             .order_by("-planned_start__year"),
-            "can_propose": bool(programme)
-            and Role.COORDINATOR in roles_in(request.user, programme.pk),
+            "can_propose": Role.COORDINATOR in roles,
+            "can_export_audit": bool(roles & audit_export.EXPORT_ROLES),
+            "programme_transitions": _programme_transitions(programme, roles) if programme else [],
         },
     )
 
@@ -224,6 +229,8 @@ def _transitions_open_to(user, action: Action) -> list[dict]:
 
 @login_required
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from .evaluation_views import evaluation_section  # that module builds on this one
+
     action = get_visible_action(request.user, pk)
     roles = roles_for(request.user, programme_id=action.programme_id, scopes=action_scopes(action))
     task = flows.open_task(action)
@@ -282,6 +289,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "indicators": action.indicators.all(),
             "funding_requests": action.funding_requests.select_related("funder"),
             "partners": action.partners.all(),
+            "evaluation": evaluation_section(action, roles),
         },
     )
 
@@ -370,6 +378,46 @@ def _form_errors(form, exc: services.Refused) -> None:
 
 def _status(form) -> int:
     return 400 if form.is_bound and form.errors else 200
+
+
+def _programme_transitions(programme: Programme, roles: set[str]) -> list[dict]:
+    """The programme's transitions from its current status that the user's roles allow."""
+    open_ = []
+    for name in Programme.TRANSITIONS:
+        transition = getattr(Programme, name)._descriptor.get_transition(programme.status)
+        if transition and roles & transition.custom["roles"]:
+            open_.append({"name": name, "label": transition.label})
+    return open_
+
+
+@require_POST
+@login_required
+def programme_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """The programme's own lifecycle: the coordinator prepares, the COPIL decides."""
+    programme = get_visible_programme(request.user, pk)
+    if name not in Programme.TRANSITIONS:
+        raise Http404(_("Transition inconnue."))
+    if request.POST.get("seen_status") != programme.status:
+        messages.error(
+            request,
+            _(
+                "Le dispositif a changé d'état depuis l'affichage de la page (état actuel : "
+                "« {state} ») : rien n'a été modifié."
+            ).format(state=programme.get_status_display()),
+        )
+        return redirect("coordo:programme", pk=programme.pk)
+    _run_from_page(
+        request,
+        lambda: services.programme_transition(
+            programme=programme,
+            name=name,
+            actor=request.user,
+            comment=request.POST.get("comment", ""),
+            ip=client_ip(request),
+        ),
+        _("« {what} » : fait.").format(what=services.transition_label(Programme, name)),
+    )
+    return redirect("coordo:programme", pk=programme.pk)
 
 
 @require_POST
@@ -681,9 +729,13 @@ def funding(request: HttpRequest, pk: int) -> HttpResponse:
     programme = get_visible_programme(request.user, pk)
     requests = _funding_requests(request, programme)
     page = Paginator(
-        requests.select_related("action", "funder").order_by("action__title", "year", "pk"),
+        requests.select_related("action", "funder")
+        .annotate(decision_due=flows.decision_due())
+        .order_by("action__title", "year", "pk"),
         PAGE_SIZE,
     ).get_page(request.GET.get("page"))
+    for r in page:
+        r.decision_due = datetime.date.fromisoformat(r.decision_due) if r.decision_due else None
     totals = requests.aggregate(requested=Sum("requested_amount"), granted=Sum("granted_amount"))
     all_requests = FundingRequest.objects.filter(action__programme=programme)
     return render(
@@ -700,6 +752,8 @@ def funding(request: HttpRequest, pk: int) -> HttpResponse:
             .order_by("name"),
             "years": all_requests.order_by("-year").values_list("year", flat=True).distinct(),
             "states": FundingRequest.State.choices,
+            "can_import": Role.COORDINATOR in roles_in(request.user, programme.pk),
+            "today": timezone.localdate(),
         },
     )
 

@@ -4,7 +4,10 @@ decision of the funder it is addressed to; funders decide in parallel."""
 import datetime
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -117,8 +120,6 @@ def test_withdrawing_or_leaving_funding_cancels_the_task(world):
 
 
 def test_coordinator_decision_on_behalf_closes_the_funder_task(world, settings, tmp_path):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     settings.MEDIA_ROOT = tmp_path
     action, ars, _cpam = two_funders(world)
     open_funding(world, action)
@@ -186,22 +187,38 @@ def test_check_workflows_reports_a_request_without_its_task(world):
     assert flows.funder_disagreements() == ([ars.pk], [])
 
 
-def test_funder_inbox_query_count_does_not_grow(client, world):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    def inbox_queries():
+def test_inbox_and_funding_page_query_counts_do_not_grow(client, world):
+    def queries(url):
         with CaptureQueriesContext(connection) as ctx:
-            page = client.get(reverse("coordo:inbox"))
-        return len(ctx.captured_queries), len(page.context["rows"])
+            page = client.get(url)
+        return len(ctx.captured_queries), len(page.context["rows" if "taches" in url else "page"])
 
+    inbox = reverse("coordo:inbox")
+    funding = reverse("coordo:funding", args=[world.programme.pk])
     action = action_in(world, ActionState.FUNDING)
-    client.force_login(world.funder)
     for _ in range(2):
         request_to(world, action, world.funder_org.pk)
-    few = inbox_queries()
+    client.force_login(world.funder)
+    few = queries(inbox)
+    client.force_login(world.coordinator)
+    few_funding = queries(funding)
     for _ in range(10):
         request_to(world, action, world.funder_org.pk)
-    many = inbox_queries()
-    assert (few[1], many[1]) == (2, 12)
-    assert few[0] == many[0]
+    client.force_login(world.funder)
+    many = queries(inbox)
+    client.force_login(world.coordinator)
+    many_funding = queries(funding)
+    assert (few[1], many[1], few_funding[1], many_funding[1]) == (2, 12, 3, 13)
+    assert (few[0], few_funding[0]) == (many[0], many_funding[0])
+
+
+def test_funding_page_shows_which_decisions_are_awaited_and_late(client, world):
+    action, ars, cpam = two_funders(world)
+    open_funding(world, action)
+    task = decision_task(ars)
+    task.data = {**task.data, "due": "2026-01-05"}
+    task.save(update_fields=["data"])
+    client.force_login(world.coordinator)
+    page = client.get(reverse("coordo:funding", args=[world.programme.pk])).content.decode()
+    assert "décision attendue le 05/01/2026" in page and "en retard" in page
+    assert reverse("coordo:funding-request", args=[cpam.pk]) in page
