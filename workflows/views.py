@@ -77,6 +77,11 @@ EVENT_LABELS = {
     "release_task": gettext_lazy("Tâche libérée"),
     "add_tranche": gettext_lazy("Versement prévu"),
     "receive_tranche": gettext_lazy("Versement reçu"),
+    # Events of the programme itself (audit-trail export).
+    "create_meeting": gettext_lazy("Séance convoquée"),
+    "record_meeting": gettext_lazy("Compte rendu de séance"),
+    "apply_meeting_decisions": gettext_lazy("Décisions de séance appliquées"),
+    "import_workbook": gettext_lazy("Import d'un classeur"),
 }
 
 

@@ -5,6 +5,8 @@ from django.core.management import call_command
 from projects.models import Action, ActionState, Membership, Programme, Role
 from workflows import services
 from workflows.audit import verify_chain
+from workflows.audit_export import Describer
+from workflows.audit_views import EXPORT_EVENT_LABELS
 from workflows.models import AuditEvent
 from workflows.services import Refused
 
@@ -30,6 +32,10 @@ def test_seed_demo_covers_every_state_and_every_role_and_runs_twice(db):
     assert "approve" in events and "start_implementation" in events
     for programme in Programme.objects.all():
         assert verify_chain(programme_id=programme.pk).ok
+    # Every event of the demo's trail has a readable label in the audit-trail export.
+    describe = Describer(EXPORT_EVENT_LABELS)
+    for object_type, event in AuditEvent.objects.values_list("object_type", "event").distinct():
+        assert describe.event_label(object_type, event) != event, event
     # One fiche in evaluation is ready for the COPIL to close; the others are not yet.
     elue = get_user_model().objects.get(username="elue")
     ready = Action.objects.get(state=ActionState.EVALUATION, evaluation_report__isnull=False)
