@@ -12,48 +12,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from seeded import DEFAULT_DB, seeded_programme
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--actions", type=int, default=10000)
-    parser.add_argument("--db", default=str(ROOT / "bench" / "pages.sqlite3"))
+    parser.add_argument("--db", default=DEFAULT_DB)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
 
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.update(SQLITE_PATH=args.db, DEBUG="0", ALLOWED_HOSTS="testserver")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
+    bench, client = seeded_programme(db=args.db, actions=args.actions)
     from django.db import connection
-    from django.test import Client
     from django.urls import reverse
 
-    from projects.models import Programme
-    from workflows.management.commands.seed_demo import BENCH_NAME
+    from workflows.models import AuditEvent
 
-    call_command("migrate", verbosity=0)
-    bench = Programme.objects.filter(name=BENCH_NAME).first()
-    if bench is None or bench.actions.count() < args.actions:
-        started = time.perf_counter()
-        call_command("seed_demo", actions=args.actions)
-        print(f"seed_demo --actions {args.actions}: {time.perf_counter() - started:.0f} s")
-        bench = Programme.objects.get(name=BENCH_NAME)
-
-    client = Client()
-    client.force_login(get_user_model().objects.get(username="bench.coordination"))
     detail = bench.actions.filter(state="closed").order_by("pk").first()
     pages = {
         "list_ms": reverse("coordo:programme", args=[bench.pk]) + "?page=3",
@@ -61,8 +38,6 @@ def main() -> None:
         "inbox_ms": reverse("coordo:inbox"),
         "home_ms": reverse("coordo:home"),
     }
-    from workflows.models import AuditEvent
-
     print(
         f"{bench.actions.count()} fiches, "
         f"{AuditEvent.objects.filter(programme=bench).count()} audit events"

@@ -7,7 +7,7 @@ programme (a benchmark, not a test).
 Seeds the database once with ``seed_demo --actions N`` (kept, and shared with
 ``bench/pages.py``), then times, in-process (middleware, views, queries, templates; no
 network), as the large programme's coordinator: the annual report's workbook for the current
-year (every transition of the seeding is in it), the report's page and the dashboard (medians).
+year, the report's page and the dashboard (medians).
 Prints each figure with its number of SQL queries; the last line is a JSON object.
 Goal: report <= 5 s, dashboard <= 200 ms, on 2 cores.
 """
@@ -16,56 +16,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from seeded import DEFAULT_DB, seeded_programme
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--actions", type=int, default=10000)
-    parser.add_argument("--db", default=str(ROOT / "bench" / "pages.sqlite3"))
+    parser.add_argument("--db", default=DEFAULT_DB)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--repeat-xlsx", type=int, default=3)
     args = parser.parse_args()
 
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.update(SQLITE_PATH=args.db, DEBUG="0", ALLOWED_HOSTS="testserver")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
+    bench, client = seeded_programme(db=args.db, actions=args.actions)
     from django.db import connection
-    from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
 
-    from projects.models import Programme
-    from workflows.management.commands.seed_demo import BENCH_NAME
     from workflows.models import AuditEvent
-
-    call_command("migrate", verbosity=0)
-    bench = Programme.objects.filter(name=BENCH_NAME).first()
-    if bench is None or bench.actions.count() < args.actions:
-        started = time.perf_counter()
-        call_command("seed_demo", actions=args.actions)
-        print(f"seed_demo --actions {args.actions}: {time.perf_counter() - started:.0f} s")
-        bench = Programme.objects.get(name=BENCH_NAME)
 
     year = timezone.localdate().year
     print(
         f"{bench.actions.count()} fiches, "
         f"{AuditEvent.objects.filter(programme=bench).count()} audit events, report year {year}"
     )
-    client = Client()
-    client.force_login(get_user_model().objects.get(username="bench.coordination"))
 
     def run(url: str) -> tuple[float, int, int]:
         """Seconds for one request (the streamed body read to the end), its SQL queries and

@@ -115,6 +115,17 @@ ORGANISATION_NOTE = (
     "colonne B). Une organisation absente de la liste est ajoutée par l'administrateur."
 )
 
+# Budget and funding rows name their fiche by its reference in the « Actions » sheet.
+FICHE_REFERENCE = Column(
+    "reference",
+    "Référence de la fiche",
+    "text",
+    True,
+    12,
+    50,
+    "Texte court",
+    "La référence de la fiche dans la feuille Actions.",
+)
 COLUMNS: dict[str, tuple[Column, ...]] = {
     ACTIONS: (
         Column("reference", "Référence", "text", True, 12, 50, "Texte court", REFERENCE_NOTE),
@@ -165,16 +176,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("own_funds", "Fonds propres", "money", width=15, fmt=MONEY_FORMAT),
     ),
     BUDGET: (
-        Column(
-            "reference",
-            "Référence de la fiche",
-            "text",
-            True,
-            12,
-            50,
-            "Texte court",
-            "La référence de la fiche dans la feuille Actions.",
-        ),
+        FICHE_REFERENCE,
         Column("year", "Année", "year", True, 8, fmt=YEAR_FORMAT),
         Column(
             "category",
@@ -189,16 +191,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("actual", "Réalisé", "money", width=15, fmt=MONEY_FORMAT, notes="Vide : 0."),
     ),
     FUNDING: (
-        Column(
-            "reference",
-            "Référence de la fiche",
-            "text",
-            True,
-            12,
-            50,
-            "Texte court",
-            "La référence de la fiche dans la feuille Actions.",
-        ),
+        FICHE_REFERENCE,
         Column("funder", "Financeur", "organisation", True, 30, notes=ORGANISATION_NOTE),
         Column(
             "scheme",

@@ -22,14 +22,7 @@ from . import audit, audit_export
 from .views import EVENT_LABELS, FUNDING_EVENT_LABELS, _status
 
 # Labels of the events that are not transitions of the object they concern.
-EXPORT_EVENT_LABELS = {
-    **FUNDING_EVENT_LABELS,
-    **EVENT_LABELS,
-    "update_evaluation_report": gettext_lazy("Rapport d'évaluation modifié"),
-    "create_meeting": gettext_lazy("Séance convoquée"),
-    "record_meeting": gettext_lazy("Registre de séance (présences et décisions)"),
-    "apply_meeting_decisions": gettext_lazy("Décisions de la séance appliquées"),
-}
+EXPORT_EVENT_LABELS = {**FUNDING_EVENT_LABELS, **EVENT_LABELS}
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -79,8 +79,8 @@ EVENT_LABELS = {
     "receive_tranche": gettext_lazy("Versement reçu"),
     # Events of the programme itself (audit-trail export).
     "create_meeting": gettext_lazy("Séance convoquée"),
-    "record_meeting": gettext_lazy("Compte rendu de séance"),
-    "apply_meeting_decisions": gettext_lazy("Décisions de séance appliquées"),
+    "record_meeting": gettext_lazy("Registre de séance (présences et décisions)"),
+    "apply_meeting_decisions": gettext_lazy("Décisions de la séance appliquées"),
     "import_workbook": gettext_lazy("Import d'un classeur"),
 }
 
@@ -239,6 +239,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_visible_action(request.user, pk)
     roles = roles_for(request.user, programme_id=action.programme_id, scopes=action_scopes(action))
     task = flows.open_task(action)
+    stage = flows.stage_of(task) if task else None
     events = Paginator(
         AuditEvent.objects.filter(action_id=action.pk)
         .only(
@@ -271,10 +272,13 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "transitions": _transitions_open_to(request.user, action),
             "version": version_token(action),
             "task": task,
-            "task_stage": flows.STAGES[task.flow_task.name] if task else None,
+            "task_stage": stage,
+            "task_roles": ", ".join(str(Role(r).label) for r in sorted(stage.roles))
+            if task
+            else "",
             "task_due": flows.due_date(task) if task else None,
             "can_take": bool(task)
-            and bool(roles & flows.STAGES[task.flow_task.name].roles)
+            and bool(roles & stage.roles)
             and task.owner_id != request.user.pk,
             "today": timezone.localdate(),
             "can_edit": action.state in EDITABLE_STATES and bool(roles & services.FICHE_EDITORS),
@@ -282,7 +286,6 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_waive": Role.COPIL in roles
             and action.state in (ActionState.VALIDATED, ActionState.FUNDING),
             "events": events,
-            "role_labels": dict(Role.choices),
             "budget_form": BudgetLineForm(prefix="budget"),
             "indicator_form": IndicatorForm(prefix="indicator"),
             "funding_form": FundingRequestForm(prefix="funding")
