@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from projects.forms import AmountField
+
 from .models import EvaluationReport, Indicator, Measurement
 
 
@@ -8,7 +10,7 @@ class IndicatorForm(forms.ModelForm):
     class Meta:
         model = Indicator
         fields = ["kind", "label", "unit", "baseline", "target", "collection_method", "frequency"]
-        localized_fields = ["baseline", "target"]
+        field_classes = {"baseline": AmountField, "target": AmountField}
 
 
 class MeasurementForm(forms.ModelForm):
@@ -17,7 +19,7 @@ class MeasurementForm(forms.ModelForm):
     class Meta:
         model = Measurement
         fields = ["date", "period", "value", "source", "comment"]
-        localized_fields = ["value"]
+        field_classes = {"value": AmountField}
         labels = {
             "date": _("Date de la mesure (ou fin de la période)"),
             "period": _("Période couverte (facultatif)"),

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from projects.forms import AmountField
+
 from .models import BudgetLine, FundingRequest, Tranche
 
 
@@ -8,22 +10,20 @@ class BudgetLineForm(forms.ModelForm):
     class Meta:
         model = BudgetLine
         fields = ["year", "category", "planned"]
-        localized_fields = ["planned"]
+        field_classes = {"planned": AmountField}
 
 
 class FundingRequestForm(forms.ModelForm):
     class Meta:
         model = FundingRequest
         fields = ["funder", "scheme", "year", "requested_amount"]
-        localized_fields = ["requested_amount"]
+        field_classes = {"requested_amount": AmountField}
 
 
 class DecisionForm(forms.Form):
     """The funder's decision (grant or refuse), or the coordinator's record of it."""
 
-    amount = forms.DecimalField(
-        label=_("Montant accordé"), min_value=0, decimal_places=2, localize=True, required=False
-    )
+    amount = AmountField(label=_("Montant accordé"), min_value=0, decimal_places=2, required=False)
     decision_date = forms.DateField(
         label=_("Date de décision"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -49,7 +49,7 @@ class TrancheForm(forms.ModelForm):
     class Meta:
         model = Tranche
         fields = ["label", "expected_date", "expected_amount", "supporting_documents"]
-        localized_fields = ["expected_amount"]
+        field_classes = {"expected_amount": AmountField}
         widgets = {
             "expected_date": forms.DateInput(attrs={"type": "date"}),
             "supporting_documents": forms.Textarea(attrs={"rows": 2}),
@@ -60,6 +60,4 @@ class ReceiptForm(forms.Form):
     received_date = forms.DateField(
         label=_("Date de réception"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    received_amount = forms.DecimalField(
-        label=_("Montant reçu"), min_value=0, decimal_places=2, localize=True
-    )
+    received_amount = AmountField(label=_("Montant reçu"), min_value=0, decimal_places=2)

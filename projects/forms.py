@@ -1,8 +1,25 @@
+import re
+
 from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Action, Meeting, Objective, Organisation, WorkingGroup
+
+
+class AmountField(forms.DecimalField):
+    """A decimal as people type or copy it from a page: « 12 500,50 € », « 12500,5 » (French
+    decimal comma; spaces of any kind, including the non-breaking ones of displayed amounts,
+    and the euro sign are ignored)."""
+
+    def __init__(self, **kwargs):
+        kwargs["localize"] = True
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = re.sub(r"[\s€]", "", value)
+        return super().to_python(value)
 
 
 class FicheForm(forms.ModelForm):
@@ -11,7 +28,7 @@ class FicheForm(forms.ModelForm):
     class Meta:
         model = Action
         fields = list(Action.FICHE_FIELDS)
-        localized_fields = ["own_funds"]  # "1 500,50" as French users type it
+        field_classes = {"own_funds": AmountField}  # "1 500,50" as French users type it
         widgets = {
             "planned_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "planned_end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -13,7 +13,6 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from funding.imports import (
@@ -117,7 +116,9 @@ def _import_page(request: HttpRequest, pk: int, limit: _SizeLimit) -> HttpRespon
                 raise PermissionDenied(exc.message) from exc
             else:
                 if not errors and not file_error:
-                    messages.success(request, _success_message(summary))
+                    messages.success(
+                        request, _("Import terminé : {counts}.").format(counts=summary.counts())
+                    )
                     return redirect("coordo:programme", pk=programme.pk)
     return render(
         request,
@@ -131,25 +132,6 @@ def _import_page(request: HttpRequest, pk: int, limit: _SizeLimit) -> HttpRespon
             "max_rows": MAX_ROWS,
         },
         status=400 if errors or file_error else 200,
-    )
-
-
-def _success_message(summary) -> str:
-    actions = ngettext(
-        "{n} fiche action créée en brouillon",
-        "{n} fiches actions créées en brouillon",
-        summary.actions,
-    ).format(n=summary.actions)
-    lines = ngettext("{n} ligne budgétaire", "{n} lignes budgétaires", summary.budget_lines).format(
-        n=summary.budget_lines
-    )
-    requests = ngettext(
-        "{n} demande de financement en brouillon",
-        "{n} demandes de financement en brouillon",
-        summary.funding_requests,
-    ).format(n=summary.funding_requests)
-    return _("Import terminé : {actions}, {lines}, {requests}.").format(
-        actions=actions, lines=lines, requests=requests
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from funding.imports import ACTIONS, BUDGET, COLUMNS, FUNDING, CellError, ParsedImport
 from projects.models import Programme, Role
@@ -26,6 +27,26 @@ class ImportSummary:
     actions: int
     budget_lines: int
     funding_requests: int
+
+    def counts(self) -> str:
+        """« 2 fiches actions créées en brouillon, 1 ligne budgétaire, … » (current language)."""
+        return ", ".join(
+            (
+                ngettext(
+                    "{n} fiche action créée en brouillon",
+                    "{n} fiches actions créées en brouillon",
+                    self.actions,
+                ).format(n=self.actions),
+                ngettext(
+                    "{n} ligne budgétaire", "{n} lignes budgétaires", self.budget_lines
+                ).format(n=self.budget_lines),
+                ngettext(
+                    "{n} demande de financement en brouillon",
+                    "{n} demandes de financement en brouillon",
+                    self.funding_requests,
+                ).format(n=self.funding_requests),
+            )
+        )
 
 
 class ImportRefused(Exception):
@@ -107,14 +128,8 @@ def import_workbook(
             },
         ),
         comment=audit.in_trail_language(
-            lambda: _(
-                "Import du classeur « {file} » : {actions} fiche(s) action, {lines} ligne(s) "
-                "budgétaire(s), {requests} demande(s) de financement."
-            ).format(
-                file=filename,
-                actions=summary.actions,
-                lines=summary.budget_lines,
-                requests=summary.funding_requests,
+            lambda: _("Import du classeur « {file} » : {counts}.").format(
+                file=filename, counts=summary.counts()
             )
         ),
         ip=ip,

@@ -55,3 +55,22 @@ def test_copil_closes_and_coordinator_reports_to_the_ars(browser_page, demo_serv
     events = [[c.value for c in r] for r in trail["Journal"].iter_rows(min_row=2)]
     closed = [e for e in events if e[6] == "Clôturer" and EVALUATED in (e[4] or "")]
     assert len(closed) == 1 and "Nadia Benali" in closed[0][2]
+
+
+def test_funder_decides_from_its_task_list(browser_page, demo_server):
+    page, url = browser_page, demo_server
+    log_in(page, url, "financeur.ars")
+    page.goto(url + "/coordo/taches/")
+    row = page.locator("table.tasks tr", has_text="Décision du financeur").first
+    assert "ARS" in row.inner_text()
+    row.locator("a", has_text="Décision du financeur").click()
+    assert "Décision attendue du financeur" in page.locator("body").inner_text()
+    requested = page.locator("dd").first.inner_text()  # « 3 000,00 € », copied as displayed
+    page.fill("#id_grant-amount", requested)
+    page.fill("#id_grant-decision_date", "2026-11-20")
+    page.fill("#id_grant-reference", "ARS-DD59-2026-118")
+    page.click("form:has(#id_grant-amount) button[type=submit]")
+    page.wait_for_selector("text=Accordée")
+    assert "Décision attendue du financeur" not in page.locator("body").inner_text()
+    page.goto(url + "/coordo/taches/")
+    assert page.locator("table.tasks tr", has_text="Décision du financeur").count() == 0

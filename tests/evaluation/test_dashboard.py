@@ -85,7 +85,7 @@ def test_dashboard_page_draws_charts_with_their_figures_as_text(client, built):
         page,
     )
     assert f"Total demandé : 22{NBSP}000,00 € · total accordé : 13{NBSP}000,00 €" in page
-    assert "1 indicateur(s) sur 2 mesuré(s) avec une cible atteignent leur cible" in page
+    assert "Cible atteinte : 1 sur 2 (indicateurs mesurés et dotés d'une cible)" in page
     # No chart library: nothing loaded from elsewhere for the charts.
     assert "cdn" not in page.lower() and "chart.js" not in page.lower()
 

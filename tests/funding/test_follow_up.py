@@ -140,3 +140,25 @@ def test_copil_records_a_funding_waiver_from_the_fiche(client, world):
     waived = action.__class__.objects.get(pk=action.pk)
     assert waived.funding_waiver == "Fonds propres"
     assert AuditEvent.objects.filter(event="funding_waiver", actor=world.copil).exists()
+
+
+def test_amounts_are_accepted_as_displayed_or_typed_in_french(client, world):
+    action = action_in(world, ActionState.FUNDING)
+    req = action.funding_requests.get()
+    client.force_login(world.coordinator)
+    post(client, "tranche-add", req.pk, data={
+        "tranche-label": "advance", "tranche-expected_date": "2026-04-01",
+        "tranche-expected_amount": "12\u202f000,50\u00a0€",  # copied from a Coordo page
+    })  # fmt: skip
+    post(client, "tranche-add", req.pk, data={
+        "tranche-label": "balance", "tranche-expected_date": "2026-10-01",
+        "tranche-expected_amount": " 5 999,5 ",  # typed
+    })  # fmt: skip
+    amounts = sorted(req.tranches.values_list("expected_amount", flat=True))
+    assert amounts == [Decimal("5999.50"), Decimal("12000.50")]
+    response = post(client, "tranche-add", req.pk, data={
+        "tranche-label": "balance", "tranche-expected_date": "2026-10-01",
+        "tranche-expected_amount": "douze mille",
+    })  # fmt: skip
+    assert "Saisissez un nombre" in response.content.decode()
+    assert req.tranches.count() == 2
