@@ -20,22 +20,30 @@ class FundingRequestForm(forms.ModelForm):
         field_classes = {"requested_amount": AmountField}
 
 
-class DecisionForm(forms.Form):
-    """The funder's decision (grant or refuse), or the coordinator's record of it."""
+class RefusalForm(forms.Form):
+    """The funder's refusal, or the coordinator's record of it."""
 
-    amount = AmountField(label=_("Montant accordé"), min_value=0, decimal_places=2, required=False)
     decision_date = forms.DateField(
         label=_("Date de décision"), widget=forms.DateInput(attrs={"type": "date"})
     )
     reference = forms.CharField(label=_("Référence de la décision"), required=False)
-    confirm_over_request = forms.BooleanField(
-        label=_("Je confirme un montant supérieur au montant demandé"), required=False
-    )
     decision_letter = forms.FileField(
         label=_("Courrier de décision (obligatoire si la coordination saisit pour le financeur)"),
         required=False,
     )
-    comment = forms.CharField(label=_("Motif / commentaire"), required=False, widget=forms.Textarea)
+    comment = forms.CharField(
+        label=_("Motif / commentaire"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class DecisionForm(RefusalForm):
+    """The funder's grant (whole or partial), or the coordinator's record of it."""
+
+    amount = AmountField(label=_("Montant accordé"), min_value=0, decimal_places=2)
+    confirm_over_request = forms.BooleanField(
+        label=_("Je confirme un montant supérieur au montant demandé"), required=False
+    )
+    field_order = ["amount", "decision_date", "reference", "confirm_over_request"]
 
 
 class AgreementForm(forms.Form):

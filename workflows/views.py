@@ -32,6 +32,7 @@ from funding.forms import (
     DecisionForm,
     FundingRequestForm,
     ReceiptForm,
+    RefusalForm,
     TrancheForm,
 )
 from funding.models import BudgetLine, FundingRequest, Tranche
@@ -789,7 +790,7 @@ class _CommentForm(forms.Form):
     comment = forms.CharField(label=gettext_lazy("Motif / commentaire"), required=False)
 
 
-FUNDING_FORMS = {"grant": DecisionForm, "refuse": DecisionForm, "sign_agreement": AgreementForm}
+FUNDING_FORMS = {"grant": DecisionForm, "refuse": RefusalForm, "sign_agreement": AgreementForm}
 
 
 def _visible_request(user, pk: int) -> FundingRequest:
@@ -866,9 +867,6 @@ def funding_request_transition(request: HttpRequest, pk: int, name: str) -> Http
     data = form.cleaned_data
     kwargs: dict = {}
     if name == "grant":
-        if data["amount"] is None:
-            messages.error(request, _("Indiquez le montant accordé."))
-            return back
         kwargs = {
             "amount": data["amount"],
             "decision_date": data["decision_date"],

@@ -9,6 +9,7 @@ from django.urls import reverse
 from funding.models import FundingRequest
 from projects.models import ActionState
 from tests.world import action_in
+from workflows import services
 from workflows.models import AuditEvent
 
 
@@ -162,3 +163,25 @@ def test_amounts_are_accepted_as_displayed_or_typed_in_french(client, world):
     })  # fmt: skip
     assert "Saisissez un nombre" in response.content.decode()
     assert req.tranches.count() == 2
+
+
+def test_decision_forms_ask_for_what_each_decision_needs(client, world):
+    action = action_in(world, ActionState.VALIDATED)
+    req = services.create_funding_request(
+        action=action, actor=world.coordinator, funder_id=world.funder_org.pk,
+        scheme="FIR", year=2026, requested_amount=Decimal("5000"),
+    )  # fmt: skip
+    services.funding_transition(request=req, name="submit", actor=world.coordinator)
+    client.force_login(world.funder)
+    page = client.get(reverse("coordo:funding-request", args=[req.pk])).content.decode()
+    assert 'name="grant-amount"' in page and 'name="refuse-amount"' not in page
+    response = post(client, "funding-transition", req.pk, "grant",
+                    data={"grant-decision_date": "2026-03-01"})  # fmt: skip
+    assert "Montant accordé : Ce champ est obligatoire." in response.content.decode()
+    response = post(client, "funding-transition", req.pk, "refuse",
+                    data={"refuse-decision_date": "2026-03-01"})  # fmt: skip
+    assert "demande un motif" in response.content.decode()
+    assert FundingRequest.objects.get(pk=req.pk).state == "submitted"
+    reason = {"refuse-decision_date": "2026-03-01", "refuse-comment": "Hors critères FIR"}
+    post(client, "funding-transition", req.pk, "refuse", data=reason)
+    assert FundingRequest.objects.get(pk=req.pk).state == "refused"
