@@ -22,10 +22,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
 from django.shortcuts import redirect
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
@@ -136,7 +137,46 @@ def _late(name: str) -> TimerBoundary:
     )
 
 
-class ActionFlow(flow.Flow):
+class _Deadlines:
+    """Each human task is due ``task_due_days`` after it opens; the day after, if still open,
+    a non-interrupting timer marks it escalated and writes it to the audit trail (the
+    coordinators see it on their home page). Flows say how many days (``due_days``) and what
+    the late task is about (``late_subject``)."""
+
+    def set_due_date(self, activation) -> None:
+        days = self.due_days(activation.process.artifact_object_id)
+        due = timezone.localdate() + datetime.timedelta(days=days)
+        activation.task.data = {**activation.task.data, "due": due.isoformat()}
+        activation.task.save(update_fields=["data"])
+
+    def escalation_moment(self, activation) -> datetime.datetime:
+        host = activation.task.previous.get()
+        due = due_date(host) or timezone.localdate()
+        return timezone.make_aware(
+            datetime.datetime.combine(due + datetime.timedelta(days=1), datetime.time.min)
+        )
+
+    def escalate_to_coordinator(self, activation) -> None:
+        host = activation.task.previous.get().previous.get()
+        if host.status not in OPEN:
+            return
+        host.data = {**host.data, "escalated": timezone.localdate().isoformat()}
+        host.save(update_fields=["data"])
+        with translation.override(settings.LANGUAGE_CODE):  # the trail is in French
+            obj, programme_id, label = self.late_subject(host)
+        audit.record(
+            programme_id=programme_id,
+            actor=None,
+            obj=obj,
+            event="escalate",
+            comment=(
+                f"« {label} » en retard depuis le {due_date(host):%d/%m/%Y} : "
+                "signalé à la coordination."
+            ),
+        )
+
+
+class ActionFlow(_Deadlines, flow.Flow):
     process_title = "Cycle de vie d'une fiche action"
     lock_impl = lock.select_for_update_lock
 
@@ -165,44 +205,16 @@ class ActionFlow(flow.Flow):
         activation.process.artifact = action
         return activation.process
 
-    def set_due_date(self, activation) -> None:
-        days = (
-            Action.objects.filter(pk=activation.process.artifact_object_id)
+    def due_days(self, artifact_id: int) -> int:
+        return (
+            Action.objects.filter(pk=artifact_id)
             .values_list("programme__task_due_days", flat=True)
             .get()
         )
-        due = timezone.localdate() + datetime.timedelta(days=days)
-        activation.task.data = {**activation.task.data, "due": due.isoformat()}
-        activation.task.save(update_fields=["data"])
 
-    def escalation_moment(self, activation) -> datetime.datetime:
-        host = activation.task.previous.get()
-        due = due_date(host) or timezone.localdate()
-        return timezone.make_aware(
-            datetime.datetime.combine(due + datetime.timedelta(days=1), datetime.time.min)
-        )
-
-    def escalate_to_coordinator(self, activation) -> None:
-        """Mark the overdue task as escalated and write it to the audit trail; the
-        coordinators of the programme see it on their home page."""
-        host = activation.task.previous.get().previous.get()
-        if host.status not in OPEN:
-            return
-        host.data = {**host.data, "escalated": timezone.localdate().isoformat()}
-        host.save(update_fields=["data"])
+    def late_subject(self, host: Task) -> tuple[Action, int, str]:
         action = Action.objects.get(pk=host.process.artifact_object_id)
-        audit.record(
-            programme_id=action.programme_id,
-            actor=None,
-            obj=action,
-            event="escalate",
-            comment=audit.in_trail_language(
-                lambda: (
-                    f"« {STAGES[host.flow_task.name].label} » en retard depuis le "
-                    f"{due_date(host):%d/%m/%Y} : signalé à la coordination."
-                )
-            ),
-        )
+        return action, action.programme_id, str(STAGES[host.flow_task.name].label)
 
     def open_action(self, request, **kwargs):
         """Tasks are worked on the fiche's own page."""
@@ -221,15 +233,7 @@ FUNDER_STAGE = Stage(
 FUNDER_TASK_STATES = (ActionState.FUNDING, ActionState.IMPLEMENTATION, ActionState.EVALUATION)
 
 
-def _request_due_days(request_id: int) -> int:
-    return (
-        FundingRequest.objects.filter(pk=request_id)
-        .values_list("action__programme__task_due_days", flat=True)
-        .get()
-    )
-
-
-class FunderDecisionFlow(flow.Flow):
+class FunderDecisionFlow(_Deadlines, flow.Flow):
     process_title = "Décision d'un financeur sur une demande"
     lock_impl = lock.select_for_update_lock
 
@@ -241,16 +245,26 @@ class FunderDecisionFlow(flow.Flow):
         .Next(this.end)
     )
     end = flow.End()
+    decide_late = _late("decide")
+    escalate = flow.Function(this.escalate_to_coordinator).Next(this.escalated)
+    escalated = flow.End()  # ends this branch only: the decision is still awaited
 
     def start_process(self, activation, request: FundingRequest):
         activation.process.artifact = request
         return activation.process
 
-    def set_due_date(self, activation) -> None:
-        days = _request_due_days(activation.process.artifact_object_id)
-        due = timezone.localdate() + datetime.timedelta(days=days)
-        activation.task.data = {**activation.task.data, "due": due.isoformat()}
-        activation.task.save(update_fields=["data"])
+    def due_days(self, artifact_id: int) -> int:
+        return (
+            FundingRequest.objects.filter(pk=artifact_id)
+            .values_list("action__programme__task_due_days", flat=True)
+            .get()
+        )
+
+    def late_subject(self, host: Task) -> tuple[FundingRequest, int, str]:
+        request = FundingRequest.objects.select_related("action", "funder").get(
+            pk=host.process.artifact_object_id
+        )
+        return request, request.action.programme_id, f"{FUNDER_STAGE.label} — {request.funder}"
 
     def open_request(self, request, **kwargs):
         task = Task.objects.get(pk=kwargs["task_pk"])
@@ -371,10 +385,17 @@ def _disarm(task: Task) -> None:
 
 
 def escalated_tasks(user) -> QuerySet[Task]:
-    """Overdue tasks signalled to the user as coordinator of their programmes."""
+    """Overdue tasks (fiche stages and funders' decisions) signalled to the user as coordinator
+    of their programmes."""
+    coordinated = actions_where(user, {Role.COORDINATOR}).values("pk")
     return Task.objects.filter(
-        process__flow_class=ActionFlow,
-        process__artifact_object_id__in=actions_where(user, {Role.COORDINATOR}).values("pk"),
+        Q(process__flow_class=ActionFlow, process__artifact_object_id__in=coordinated)
+        | Q(
+            flow_task=FunderDecisionFlow.decide,
+            process__artifact_object_id__in=FundingRequest.objects.filter(
+                action_id__in=coordinated
+            ).values("pk"),
+        ),
         status__in=OPEN,
         flow_task_type="HUMAN",
         data__has_key="escalated",

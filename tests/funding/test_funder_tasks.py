@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -222,3 +223,34 @@ def test_funding_page_shows_which_decisions_are_awaited_and_late(client, world):
     page = client.get(reverse("coordo:funding", args=[world.programme.pk])).content.decode()
     assert "décision attendue le 05/01/2026" in page and "en retard" in page
     assert reverse("coordo:funding-request", args=[cpam.pk]) in page
+
+
+def test_a_late_funder_decision_is_signalled_to_the_coordinator(client, world):
+    action, ars, cpam = two_funders(world)
+    open_funding(world, action)
+    task = decision_task(ars)
+    timer = Task.objects.get(previous=task, flow_task_type="TIMER")
+    assert timer.status == STATUS.SCHEDULED
+    Task.objects.filter(pk=timer.pk).update(scheduled=timezone.now() - datetime.timedelta(hours=1))
+    call_command("workflow_timers")
+    task = Task.objects.get(pk=task.pk)
+    assert "escalated" in task.data and task.status == STATUS.NEW  # still the funder's
+    event = AuditEvent.objects.get(event="escalate")
+    assert event.object_id == str(ars.pk) and event.action_id == action.pk
+    late = f"« Décision du financeur — {world.funder_org.name} » en retard"
+    assert event.comment.startswith(late)
+    client.force_login(world.coordinator)
+    home = client.get(reverse("coordo:home")).content.decode()
+    assert "Retards signalés" in home and reverse("coordo:funding-request", args=[ars.pk]) in home
+    # Decided late all the same: the deadline is disarmed, the other funder's one still runs.
+    services.funding_transition(
+        request=FundingRequest.objects.get(pk=ars.pk),
+        name="grant",
+        actor=world.funder,
+        amount=Decimal("9000"),
+        **DECISION,
+    )
+    assert Task.objects.get(pk=task.pk).status == STATUS.DONE
+    cpam_timer = Task.objects.get(previous=decision_task(cpam), flow_task_type="TIMER")
+    assert cpam_timer.status == STATUS.SCHEDULED
+    assert flows.funder_disagreements() == ([], [])
