@@ -24,6 +24,16 @@ FRENCH_INTERFACE = [
     "Télécharger le classeur",
     "Prévoir un versement",
     "Aucun versement prévu",
+    "Suivi et évaluation",
+    "Résultats des indicateurs",
+    "Tableau de bord",
+    "Rapport annuel",
+    "Financements par financeur",
+    "Exporter le journal d'audit",
+    "Importer des fiches actions",
+    "Télécharger le modèle",
+    "Cycle de vie du dispositif",
+    "Décision attendue du financeur",
 ]
 
 
@@ -46,6 +56,7 @@ def test_the_english_catalog_is_complete_and_compiled():
 def test_pages_in_english_when_chosen(client, world):
     action = action_in(world, ActionState.COPIL_REVIEW)
     funded = action_in(world, ActionState.FUNDING).funding_requests.get()
+    evaluated = action_in(world, ActionState.EVALUATION)
     client.force_login(world.coordinator)
     client.post(
         reverse("coordo:meetings", args=[world.programme.pk]),
@@ -66,6 +77,11 @@ def test_pages_in_english_when_chosen(client, world):
         reverse("coordo:meeting-minutes", args=[meeting.pk]),
         reverse("coordo:funding", args=[world.programme.pk]),
         reverse("coordo:funding-request", args=[funded.pk]),
+        reverse("coordo:action", args=[evaluated.pk]),
+        reverse("coordo:dashboard", args=[world.programme.pk]),
+        reverse("coordo:annual-report", args=[world.programme.pk, 2026]),
+        reverse("coordo:audit-export", args=[world.programme.pk]),
+        reverse("coordo:import", args=[world.programme.pk]),
     ]
     for url in pages:
         page = client.get(url).content.decode()
