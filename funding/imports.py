@@ -34,6 +34,7 @@ from typing import IO, BinaryIO
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -390,7 +391,11 @@ def _money(value) -> Decimal:
     if amount < 0:
         raise _Bad(_("Un montant ne peut pas être négatif."))
     if amount > MAX_MONEY:
-        raise _Bad(_("Montant trop élevé."))
+        raise _Bad(
+            _("Montant trop élevé : au plus {max} €.").format(
+                max=number_format(MAX_MONEY, decimal_pos=2, use_l10n=True, force_grouping=True)
+            )
+        )
     return amount
 
 

@@ -254,6 +254,10 @@ BAD_CELLS = {
     ),
     "three decimals": (("Budget", 0, 3, "12,505"), ("D", "Prévisionnel", "Deux décimales")),
     "negative request": (("Financements", 0, 4, -100), ("E", "Montant demandé", "négatif")),
+    "amount too large": (
+        ("Financements", 0, 4, "99 999 999 999"),
+        ("E", "Montant demandé", "au plus 9\xa0999\xa0999\xa0999,99 €"),
+    ),
     "missing amount": (("Financements", 1, 4, None), ("E", "Montant demandé", "obligatoire")),
     "unknown funder": (("Financements", 1, 1, "Mécène X"), ("B", "Financeur", "inconnue")),
     "request for unknown fiche": (
