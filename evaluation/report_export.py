@@ -18,11 +18,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-from funding.exports import BOLD, DATE, FORMULA_START, MONEY, _Sheet
+from funding.exports import BOLD, DATE, DATETIME, FORMULA_START, MONEY, _Sheet, for_file_name
 
 from .reports import AnnualReport, evaluation_rows, indicator_rows
 
-DATETIME = "DD/MM/YYYY HH:MM"
 # Column kinds summed in the totals row (besides money): counts and per-row SUM formulas.
 SUMMED = ("money", "count", "row_sum")
 
@@ -266,5 +265,4 @@ def write_annual_workbook(*, report: AnnualReport, out: BinaryIO) -> None:
 
 
 def report_filename(programme_name: str, year: int) -> str:
-    safe = "".join(c if c.isalnum() else "-" for c in programme_name).strip("-")
-    return f"rapport-annuel-{safe}-{year}.xlsx"
+    return f"rapport-annuel-{for_file_name(programme_name)}-{year}.xlsx"

@@ -27,6 +27,7 @@ from .models import BudgetLine, FundingRequest, Tranche
 
 MONEY = '#,##0.00\\ "€"'  # shown as « 12 500,00 € » by a French spreadsheet
 DATE = "DD/MM/YYYY"
+DATETIME = "DD/MM/YYYY HH:MM:SS"
 FORMULA_START = ("=", "+", "-", "@")
 BOLD = Font(bold=True)
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -36,7 +37,7 @@ class _Sheet:
     """One write-only sheet: bold frozen header, widths, typed cells, totals, autofilter."""
 
     def __init__(self, workbook: Workbook, title: str, columns: list[tuple[str, str, int]]):
-        # columns: (header, kind: text | int | money | date, width)
+        # columns: (header, kind: text | int | money | date | datetime, width)
         self.ws = workbook.create_sheet(title)
         self.kinds = [kind for _, kind, _ in columns]
         for index, (_, _, width) in enumerate(columns, start=1):
@@ -58,6 +59,8 @@ class _Sheet:
             cell.number_format = MONEY
         elif kind == "date":
             cell.number_format = DATE
+        elif kind == "datetime":
+            cell.number_format = DATETIME
         elif isinstance(value, str) and value.startswith(FORMULA_START):
             cell.data_type = "s"  # user text is text, even when it looks like a formula
         return cell
@@ -270,6 +273,10 @@ def _write(requests, budget_lines, out) -> None:
     workbook.save(out)
 
 
+def for_file_name(programme_name: str) -> str:
+    """The programme's name as it may appear in a download's file name on every system."""
+    return "".join(c if c.isalnum() else "-" for c in programme_name).strip("-")
+
+
 def export_filename(programme_name: str, when: datetime.date) -> str:
-    safe = "".join(c if c.isalnum() else "-" for c in programme_name).strip("-")
-    return f"suivi-financements-{safe}-{when:%Y-%m-%d}.xlsx"
+    return f"suivi-financements-{for_file_name(programme_name)}-{when:%Y-%m-%d}.xlsx"

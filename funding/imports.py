@@ -43,7 +43,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from projects.models import Action, Objective, Organisation, ParticipationLevel, WorkingGroup
 
-from .exports import BOLD, FORMULA_START, _Sheet
+from .exports import BOLD, FORMULA_START, _Sheet, for_file_name
 from .models import BudgetLine
 
 logger = logging.getLogger(__name__)
@@ -1071,5 +1071,4 @@ def _cell(ws, value: str, *, bold: bool = False) -> WriteOnlyCell:
 
 
 def template_filename(programme_name: str) -> str:
-    safe = "".join(c if c.isalnum() else "-" for c in programme_name).strip("-")
-    return f"modele-import-{safe}.xlsx"
+    return f"modele-import-{for_file_name(programme_name)}.xlsx"

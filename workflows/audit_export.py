@@ -25,10 +25,9 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Max, QuerySet
 from django.utils import timezone, translation
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from viewflow.fsm import FSMField
 
-from funding.exports import _Sheet
+from funding.exports import _Sheet, for_file_name
 from projects.models import Programme, Role
 
 from .audit import GENESIS_HASH, verify_chain
@@ -38,7 +37,6 @@ from .models import AuditEvent
 EXPORT_ROLES = frozenset({Role.COORDINATOR, Role.ARS_REFERENT})
 
 PARIS = ZoneInfo("Europe/Paris")
-DATETIME = "DD/MM/YYYY HH:MM:SS"
 # A spreadsheet opening the CSV would run a cell starting with one of these as a formula.
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 500
@@ -335,18 +333,6 @@ class Describer:
 # --- Writers ------------------------------------------------------------------------------------
 
 
-class _AuditSheet(_Sheet):
-    """The funding workbook's sheet (bold frozen header, widths, autofilter, user text kept as
-    text), with a date-and-time column kind."""
-
-    def _cell(self, value, kind: str) -> WriteOnlyCell:
-        if kind == "datetime":
-            cell = WriteOnlyCell(self.ws, value=value)
-            cell.number_format = DATETIME
-            return cell
-        return super()._cell(value, kind)
-
-
 def write_audit_workbook(
     *,
     header: ExportHeader,
@@ -356,13 +342,11 @@ def write_audit_workbook(
 ) -> None:
     """Two sheets: « Vérification » (the header) then « Journal » (one row per event)."""
     workbook = Workbook(write_only=True)
-    check = _AuditSheet(
-        workbook, "Vérification", [("Élément", "text", 45), ("Valeur", "text", 100)]
-    )
+    check = _Sheet(workbook, "Vérification", [("Élément", "text", 45), ("Valeur", "text", 100)])
     for label, value in header.lines():
         check.append([label, value])
     check.close()
-    journal = _AuditSheet(workbook, "Journal", COLUMNS)
+    journal = _Sheet(workbook, "Journal", COLUMNS)
     describe = Describer(event_labels)
     for event in events.iterator(chunk_size=2000):
         journal.append(describe.row(event))
@@ -414,5 +398,4 @@ def audit_csv(
 
 
 def export_filename(programme_name: str, when: datetime.date, extension: str) -> str:
-    safe = "".join(c if c.isalnum() else "-" for c in programme_name).strip("-")
-    return f"journal-audit-{safe}-{when:%Y-%m-%d}.{extension}"
+    return f"journal-audit-{for_file_name(programme_name)}-{when:%Y-%m-%d}.{extension}"

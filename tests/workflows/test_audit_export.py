@@ -15,12 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from funding.exports import DATETIME
 from projects.models import ActionState
 from tests.workflows.test_audit import TABLE, tamper
 from tests.world import action_in, new_action
 from workflows import services
 from workflows.audit import verify_chain
-from workflows.audit_export import DATETIME
 from workflows.models import AuditEvent
 
 PARIS = ZoneInfo("Europe/Paris")
