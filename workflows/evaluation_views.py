@@ -13,7 +13,6 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,83 +21,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from evaluation.forms import EvaluationReportForm, MeasurementForm
-from evaluation.models import EvaluationReport, Indicator, Measurement
+from evaluation.models import EvaluationReport, Indicator
 from projects.models import Action, ActionState
 from projects.permissions import action_scopes, get_visible_action, roles_for
 
 from . import services
+from .evaluation_section import indicator_results, measurement_prefix
 from .views import _form_errors, _status, client_ip
-
-# States in which the fiche page shows the evaluation part, and those that accept measurements.
-SHOWN_STATES = (ActionState.IMPLEMENTATION, ActionState.EVALUATION, ActionState.CLOSED)
-MEASURE_STATES = (ActionState.IMPLEMENTATION, ActionState.EVALUATION)
-
-
-def _measurement_prefix(indicator_id: int) -> str:
-    return f"mesure-{indicator_id}"
-
-
-def indicator_results(action: Action) -> list[dict]:
-    """Each indicator with its measurements (oldest first), the latest one and whether it
-    reaches the target. Three queries whatever the number of indicators and measurements."""
-    indicators = action.indicators.prefetch_related(
-        Prefetch(
-            "measurements",
-            queryset=Measurement.objects.select_related("entered_by").order_by("date", "pk"),
-        )
-    )
-    rows = []
-    for indicator in indicators:
-        measurements = list(indicator.measurements.all())
-        latest = measurements[-1] if measurements else None
-        rows.append(
-            {
-                "indicator": indicator,
-                "measurements": measurements,
-                "latest": latest,
-                "reached": indicator.target_reached(latest.value if latest else None),
-            }
-        )
-    return rows
-
-
-def close_blockers(report, rows: list[dict]) -> list[str]:
-    """What still prevents the COPIL from closing the action (empty when it may)."""
-    blockers = []
-    if report is None:
-        blockers.append(_("le rapport d'évaluation n'est pas rédigé"))
-    unmeasured = [row["indicator"].label for row in rows if not row["measurements"]]
-    if unmeasured:
-        blockers.append(
-            _("indicateurs sans aucune mesure : {labels}").format(
-                labels=", ".join(f"« {label} »" for label in unmeasured)
-            )
-        )
-    return blockers
-
-
-def evaluation_section(action: Action, roles: set[str]) -> dict | None:
-    """What the fiche page shows of the evaluation (None before implementation)."""
-    if action.state not in SHOWN_STATES:
-        return None
-    rows = indicator_results(action)
-    can_measure = action.state in MEASURE_STATES and bool(roles & services.MEASURERS)
-    for row in rows:
-        row["form"] = (
-            MeasurementForm(prefix=_measurement_prefix(row["indicator"].pk))
-            if can_measure
-            else None
-        )
-    report = EvaluationReport.objects.filter(action=action).select_related("written_by").first()
-    in_evaluation = action.state == ActionState.EVALUATION
-    return {
-        "rows": rows,
-        "report": report,
-        "can_measure": can_measure,
-        "can_write": in_evaluation and bool(roles & services.MEASURERS),
-        "in_evaluation": in_evaluation,
-        "blockers": close_blockers(report, rows) if in_evaluation else [],
-    }
 
 
 def _back_to_fiche(action: Action) -> HttpResponse:
@@ -124,7 +53,7 @@ def measurement_add(request: HttpRequest, pk: int, indicator_pk: int) -> HttpRes
         action,
         _("Les mesures sont saisies par la coordination ou le porteur de l'action."),
     )
-    form = MeasurementForm(request.POST, prefix=_measurement_prefix(indicator.pk))
+    form = MeasurementForm(request.POST, prefix=measurement_prefix(indicator.pk))
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""

@@ -57,6 +57,7 @@ from projects.permissions import (
 )
 
 from . import audit_export, flows, services
+from .evaluation_section import evaluation_section
 from .models import AuditEvent
 
 PAGE_SIZE = 50
@@ -235,8 +236,6 @@ def _transitions_open_to(user, action: Action) -> list[dict]:
 
 @login_required
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    from .evaluation_views import evaluation_section  # that module builds on this one
-
     action = get_visible_action(request.user, pk)
     roles = roles_for(request.user, programme_id=action.programme_id, scopes=action_scopes(action))
     task = flows.open_task(action)
