@@ -137,11 +137,17 @@ def _late(name: str) -> TimerBoundary:
     )
 
 
-class _Deadlines:
-    """Each human task is due ``task_due_days`` after it opens; the day after, if still open,
+class _FollowsObject:
+    """A process that follows one object (its artifact: a fiche, a funding request).
+
+    Each human task is due ``task_due_days`` after it opens; the day after, if still open,
     a non-interrupting timer marks it escalated and writes it to the audit trail (the
     coordinators see it on their home page). Flows say how many days (``due_days``) and what
     the late task is about (``late_subject``)."""
+
+    def start_process(self, activation, obj):
+        activation.process.artifact = obj
+        return activation.process
 
     def set_due_date(self, activation) -> None:
         days = self.due_days(activation.process.artifact_object_id)
@@ -176,7 +182,7 @@ class _Deadlines:
         )
 
 
-class ActionFlow(_Deadlines, flow.Flow):
+class ActionFlow(_FollowsObject, flow.Flow):
     process_title = "Cycle de vie d'une fiche action"
     lock_impl = lock.select_for_update_lock
 
@@ -200,10 +206,6 @@ class ActionFlow(_Deadlines, flow.Flow):
     close_decision_late = _late("close_decision")
     escalate = flow.Function(this.escalate_to_coordinator).Next(this.escalated)
     escalated = flow.End()  # ends this branch only: the stage task is still open
-
-    def start_process(self, activation, action: Action):
-        activation.process.artifact = action
-        return activation.process
 
     def due_days(self, artifact_id: int) -> int:
         return (
@@ -233,7 +235,7 @@ FUNDER_STAGE = Stage(
 FUNDER_TASK_STATES = (ActionState.FUNDING, ActionState.IMPLEMENTATION, ActionState.EVALUATION)
 
 
-class FunderDecisionFlow(_Deadlines, flow.Flow):
+class FunderDecisionFlow(_FollowsObject, flow.Flow):
     process_title = "Décision d'un financeur sur une demande"
     lock_impl = lock.select_for_update_lock
 
@@ -248,10 +250,6 @@ class FunderDecisionFlow(_Deadlines, flow.Flow):
     decide_late = _late("decide")
     escalate = flow.Function(this.escalate_to_coordinator).Next(this.escalated)
     escalated = flow.End()  # ends this branch only: the decision is still awaited
-
-    def start_process(self, activation, request: FundingRequest):
-        activation.process.artifact = request
-        return activation.process
 
     def due_days(self, artifact_id: int) -> int:
         return (
@@ -303,7 +301,7 @@ def sync_funder_tasks(*, action: Action, actor) -> None:
         ).select_related("process")
     }
     for request in FundingRequest.objects.filter(pk__in=wanted - set(open_tasks)):
-        FunderDecisionFlow.start.run(request=request)
+        FunderDecisionFlow.start.run(obj=request)
     decided = set(
         FundingRequest.objects.filter(pk__in=set(open_tasks) - wanted)
         .exclude(state__in=(*FundingRequest.UNDECIDED_STATES, FundingRequest.State.WITHDRAWN))
@@ -357,7 +355,7 @@ def process_of(action: Action) -> Process:
 
 def start(*, action: Action) -> Process:
     """Start the fiche's process (in the transaction that creates the fiche)."""
-    return ActionFlow.start.run(action=action)
+    return ActionFlow.start.run(obj=action)
 
 
 def advance(*, action: Action, transition: str, actor) -> None:
