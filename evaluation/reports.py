@@ -183,11 +183,25 @@ class FunderRow:
 
 @dataclass(frozen=True)
 class FundingPart:
+    """Per funder, and the totals of the rows."""
+
     rows: list[FunderRow]
-    requests: int
-    requested: Decimal
-    granted: Decimal
-    paid: Decimal
+
+    @property
+    def requests(self) -> int:
+        return sum(r.requests for r in self.rows)
+
+    @property
+    def requested(self) -> Decimal:
+        return sum((r.requested for r in self.rows), ZERO)
+
+    @property
+    def granted(self) -> Decimal:
+        return sum((r.granted for r in self.rows), ZERO)
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((r.paid for r in self.rows), ZERO)
 
     @property
     def remaining(self) -> Decimal:
@@ -293,11 +307,17 @@ class Dashboard:
     by_state: list[Bar]
     by_axis: list[Bar]
     funding: list[FunderRow]
-    requested: Decimal
-    granted: Decimal
     indicators: list[IndicatorKindRow]
     indicators_total: IndicatorKindRow
     generated_at: datetime.datetime = field(default_factory=timezone.now)
+
+    @property
+    def requested(self) -> Decimal:
+        return FundingPart(self.funding).requested
+
+    @property
+    def granted(self) -> Decimal:
+        return FundingPart(self.funding).granted
 
 
 # --- fiches per axis and state -----------------------------------------------------------
@@ -429,14 +449,8 @@ def funding_per_funder(requests: QuerySet[FundingRequest]) -> list[FunderRow]:
 
 
 def funding_part(*, programme: Programme, year: int) -> FundingPart:
-    rows = funding_per_funder(FundingRequest.objects.filter(action__programme=programme, year=year))
-    return FundingPart(
-        rows=rows,
-        requests=sum(r.requests for r in rows),
-        requested=sum((r.requested for r in rows), ZERO),
-        granted=sum((r.granted for r in rows), ZERO),
-        paid=sum((r.paid for r in rows), ZERO),
-    )
+    requests = FundingRequest.objects.filter(action__programme=programme, year=year)
+    return FundingPart(rows=funding_per_funder(requests))
 
 
 # --- indicators against their targets ------------------------------------------------------
@@ -697,8 +711,6 @@ def dashboard(*, programme: Programme) -> Dashboard:
         by_state=[Bar(s, label, figures.totals[s]) for s, label in figures.states],
         by_axis=[Bar(str(row.axis_id or ""), row.label, row.total) for row in figures.rows],
         funding=funding,
-        requested=sum((r.requested for r in funding), ZERO),
-        granted=sum((r.granted for r in funding), ZERO),
         indicators=kinds,
         indicators_total=total,
     )
