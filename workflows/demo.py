@@ -117,7 +117,7 @@ def _fund(action: Action, fiche: Fiche, cast: Cast, *, decide: bool) -> Action:
         )
         for funder, scheme, amount in fiche.funding
     ]
-    action = services.open_funding(action=action, actor=cast.coordinator)
+    action = services.open_funding(action=Action.objects.get(pk=action.pk), actor=cast.coordinator)
     for i, request in enumerate(requests):
         request = services.funding_transition(
             request=request, name="submit", actor=cast.coordinator

@@ -707,8 +707,12 @@ def comment_action(*, action: Action, actor, text: str, ip: str | None = None) -
 def _record_child(
     child: models.Model, *, action: Action, actor, event: str, ip: str | None, exclude=None
 ) -> models.Model:
+    """Save and audit a part of the fiche (budget line, indicator, funding request, payment,
+    measurement, report): the fiche changed, so a decision taken on the page as it was before
+    is refused (``already_moved``) instead of applying to a version its author has not read."""
     _validated(child, exclude=exclude)
     child.save()
+    _touch(action)
     values = {
         f.name: getattr(child, f.name)
         for f in child._meta.concrete_fields
@@ -821,14 +825,10 @@ def record_measurement(
             "state", _("Les mesures se saisissent pendant la mise en œuvre ou l'évaluation.")
         )
     measurement = Measurement(indicator=indicator, entered_by=actor, **fields)
-    _record_child(measurement, action=locked, actor=actor, event="record_measurement", ip=ip)
-    _touch(locked)
-    return measurement
+    return _record_child(measurement, action=locked, actor=actor, event="record_measurement", ip=ip)
 
 
 def _touch(action: Action) -> None:
-    """What the COPIL reads before closing changed: a decision taken on the page as it was
-    before is then refused (``already_moved``) instead of applying to an unread version."""
     action.save(update_fields=["updated_at"])
 
 
@@ -845,9 +845,7 @@ def write_evaluation_report(
     if EvaluationReport.objects.filter(action=locked).exists():
         raise Refused("state", _("Le rapport d'évaluation de cette action existe déjà."))
     report = EvaluationReport(action=locked, written_by=actor, **fields)
-    _record_child(report, action=locked, actor=actor, event="write_evaluation_report", ip=ip)
-    _touch(locked)
-    return report
+    return _record_child(report, action=locked, actor=actor, event="write_evaluation_report", ip=ip)
 
 
 REPORT_FIELDS = ("achievements", "difficulties", "participation", "recommendations")

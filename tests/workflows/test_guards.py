@@ -585,3 +585,21 @@ def test_an_update_that_changes_nothing_writes_no_event(world):
     n_events = AuditEvent.objects.count()
     services.update_action(action=action, actor=world.coordinator, data={"title": action.title})
     assert AuditEvent.objects.count() == n_events
+
+
+def test_a_part_added_after_the_page_was_read_refuses_the_decision(world):
+    """The fiche changes when a part of it does: submitting the version read before a
+    colleague added a budget line is refused, nothing moves."""
+    action = complete_fiche(world, action_in(world, ActionState.CO_CONSTRUCTION))
+    read = Action.objects.get(pk=action.pk)
+    services.add_budget_line(
+        action=read,
+        actor=world.action_lead,
+        year=2026,
+        category="operating",
+        planned=Decimal("300"),
+    )
+    with pytest.raises(services.Refused) as refused:
+        services.submit_to_copil(action=read, actor=world.coordinator)
+    assert refused.value.rule == "already_moved"
+    assert Action.objects.get(pk=action.pk).state == ActionState.CO_CONSTRUCTION
