@@ -42,10 +42,11 @@ def main() -> None:
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from reporting.funding_export import write_funding_workbook
+    from spreadsheet import DATE, MONEY
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
-    from funding.exports import DATE, MONEY, write_funding_workbook
     from funding.models import BudgetLine, FundingRequest, Tranche
     from projects.models import Action, Axis, Objective, Organisation, Programme
 
@@ -171,8 +172,8 @@ def main() -> None:
 def _same_cells(requests, budget_lines):
     """The cells of the four sheets, as plain rows (what the export writes)."""
     from django.db.models import Sum
+    from reporting.funding_export import _paid
 
-    from funding.exports import _paid
     from funding.models import Tranche
 
     follow = []

@@ -4,8 +4,8 @@
 
 Builds a fresh SQLite database (or uses DATABASE_URL with ``--postgres``), a programme and its
 coordinator, writes a workbook of ``--actions`` fiches and as many funding requests (and as
-many budget lines with ``--budget``), then times the checking (``funding.imports``) and the
-import through the services (``workflows.imports``). The last line is a JSON object.
+many budget lines with ``--budget``), then times the checking (``importer``) and the
+import through the services (``workflows.services.imports``). The last line is a JSON object.
 """
 
 from __future__ import annotations
@@ -42,11 +42,12 @@ def main() -> None:
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from importer.columns import ACTIONS, BUDGET, COLUMNS, FUNDING
+    from importer.reader import read_workbook
     from openpyxl import Workbook
+    from workflows.services import import_workbook
 
-    from funding.imports import ACTIONS, BUDGET, COLUMNS, FUNDING, read_workbook
     from projects.models import Axis, Membership, Objective, Organisation, Programme, Role
-    from workflows.imports import import_workbook
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create(username=f"bench-{time.time_ns()}")

@@ -25,9 +25,9 @@ def seeded_programme(*, db: str, actions: int):
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.test import Client
+    from demo.territory import BENCH_NAME
 
     from projects.models import Programme
-    from workflows.management.commands.seed_demo import BENCH_NAME
 
     call_command("migrate", verbosity=0)
     bench = Programme.objects.filter(name=BENCH_NAME).first()

@@ -47,14 +47,16 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.humanize",
     "rest_framework",
     "viewflow",
     "viewflow.workflow",
     "projects",
     "funding",
     "evaluation",
+    "audit",
     "workflows",
+    "web",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -83,7 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "workflows.frontend.menu",
+                "web.frontend.menu",
             ],
         },
     },

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from viewflow.urls import Site
 
-from workflows.frontend import CoordoApp
+from web.frontend import CoordoApp
 
 site = Site(
     title="Coordo", primary_color="#0b6e4f", secondary_color="#52606d", viewsets=[CoordoApp()]

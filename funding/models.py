@@ -101,9 +101,6 @@ class FundingRequest(models.Model):
         _("référence de la convention"), max_length=100, blank=True
     )
     agreement_date = models.DateField(_("date de la convention"), null=True, blank=True)
-    agreement_file = models.FileField(
-        _("convention signée"), upload_to="financements/conventions/", blank=True
-    )
     state = FSMField(
         _("état"),
         max_length=20,
@@ -146,7 +143,7 @@ class FundingRequest(models.Model):
         source=State.SUBMITTED,
         target=FSM.GET_STATE(_grant_target, states=[State.GRANTED, State.PARTIALLY_GRANTED]),
         label=_("Accorder"),
-        custom={"roles": {Role.FUNDER}, "funder_decision": True},
+        custom={"roles": {Role.FUNDER}, "on_behalf": {Role.COORDINATOR}},
     )
     def grant(self, *, amount: Decimal, decision_date, reference: str = "") -> None:
         self.granted_amount = amount
@@ -157,7 +154,11 @@ class FundingRequest(models.Model):
         source=State.SUBMITTED,
         target=State.REFUSED,
         label=_("Refuser"),
-        custom={"roles": {Role.FUNDER}, "funder_decision": True, "reason_required": True},
+        custom={
+            "roles": {Role.FUNDER},
+            "on_behalf": {Role.COORDINATOR},
+            "reason_required": True,
+        },
     )
     def refuse(self, *, decision_date, reference: str = "") -> None:
         self.granted_amount = Decimal("0")
@@ -168,7 +169,7 @@ class FundingRequest(models.Model):
         source=[State.DRAFT, State.SUBMITTED],
         target=State.WITHDRAWN,
         label=_("Retirer"),
-        custom={"roles": {Role.COORDINATOR}, "reason_required": True},
+        custom={"roles": {Role.COORDINATOR}, "reason_required": True, "awaited": False},
     )
     def withdraw(self) -> None:
         pass
@@ -218,17 +219,6 @@ class FundingRequest(models.Model):
     def close(self) -> None:
         pass
 
-    TRANSITIONS = (
-        "submit",
-        "grant",
-        "refuse",
-        "withdraw",
-        "sign_agreement",
-        "mark_paid",
-        "justify",
-        "close",
-    )
-
 
 class Tranche(models.Model):
     """A payment of a funding request (versement): advance, instalment or balance."""
@@ -265,6 +255,3 @@ class Tranche(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_label_display()} — {self.request}"
-
-    def is_late(self, today) -> bool:
-        return self.received_date is None and self.expected_date < today

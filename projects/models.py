@@ -1,9 +1,9 @@
 """Programmes (CLS / CLSM), their structure, their partners, memberships and actions.
 
-The action ("fiche action") lifecycle lives here as a protected FSM: its rules about one action
-(who may run a transition, what must be true) are model methods. Applying a transition —
-locking, checking, saving and auditing — is the job of ``workflows.services``; nothing else
-changes a state.
+The lifecycles of the programme and of the action ("fiche action") are stated here, once, as
+protected FSM transitions carrying their roles and rules (``projects.lifecycle`` reads them for
+everyone else). Applying a transition — locking, checking, saving and auditing — is the job of
+``workflows.services``; nothing else changes a state.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import FSMField, State
+
+from . import lifecycle
 
 
 class Role(models.TextChoices):
@@ -143,8 +145,6 @@ class Programme(models.Model):
     )
     def end(self) -> None:
         pass
-
-    TRANSITIONS = ("send_for_signature", "enter_into_force", "start_final_evaluation", "end")
 
 
 class Axis(models.Model):
@@ -337,9 +337,13 @@ ACTIVE_STATES = (
 EDITABLE_STATES = (ActionState.DRAFT, ActionState.CO_CONSTRUCTION)
 
 
-def money(verbose_name, **kwargs) -> models.DecimalField:
+class MoneyField(models.DecimalField):
+    """An amount in euros (so that labels show it as « 4 500,00 € »)."""
+
+
+def money(verbose_name, **kwargs) -> MoneyField:
     """An amount in euros: two decimals, never negative."""
-    return models.DecimalField(
+    return MoneyField(
         verbose_name,
         max_digits=12,
         decimal_places=2,
@@ -554,18 +558,30 @@ class Action(models.Model):
             ),
         )
 
-    def evaluation_complete(self) -> State.CONDITION:
+    def missing_for_close(self) -> list[str]:
+        """What the fiche still lacks before the COPIL can close it (empty: complete)."""
+        missing = []
         if not hasattr(self, "evaluation_report"):
-            return State.CONDITION(False, gettext("Le rapport d'évaluation manque."))
-        unmeasured = self.indicators.filter(measurements__isnull=True).count()
+            missing.append(gettext("le rapport d'évaluation n'est pas rédigé"))
+        unmeasured = list(
+            self.indicators.filter(measurements__isnull=True).values_list("label", flat=True)
+        )
+        if unmeasured:
+            missing.append(
+                gettext("indicateurs sans aucune mesure : {labels}").format(
+                    labels=", ".join(f"« {label} »" for label in unmeasured)
+                )
+            )
+        return missing
+
+    def evaluation_complete(self) -> State.CONDITION:
+        missing = self.missing_for_close()
         return State.CONDITION(
-            unmeasured == 0,
-            gettext("Indicateurs sans aucune mesure : {n}.").format(n=unmeasured),
+            not missing,
+            gettext("La clôture attend encore : {missing}.").format(missing=" ; ".join(missing)),
         )
 
-    # --- lifecycle -------------------------------------------------------------------------
-    # ``custom["roles"]``: the roles of the action's programme that may run the transition;
-    # ``custom["reason_required"]``: a comment is mandatory.
+    # --- lifecycle (the ``custom`` keys are described in ``projects.lifecycle``) -------------
 
     @state.transition(
         source=ActionState.DRAFT,
@@ -668,24 +684,10 @@ class Action(models.Model):
         source=list(ACTIVE_STATES),
         target=ActionState.ABANDONED,
         label=_("Abandonner"),
-        custom={"roles": {Role.COPIL}, "reason_required": True},
+        custom={"roles": {Role.COPIL}, "reason_required": True, "awaited": False},
     )
     def abandon(self) -> None:
         pass
-
-    TRANSITIONS = (
-        "start_co_construction",
-        "submit_to_copil",
-        "approve",
-        "request_changes",
-        "reject",
-        "open_funding",
-        "start_implementation",
-        "rework",
-        "finish_implementation",
-        "close",
-        "abandon",
-    )
 
 
 class ActionSnapshot(models.Model):
@@ -722,13 +724,8 @@ class Meeting(models.Model):
         PLENARY = "plenary", _("Assemblée plénière")
         WORKING_GROUP = "working_group", _("Groupe de travail")
 
-    # What each body decides in session, by the state the fiche waits in.
-    DECISIONS = {
-        Body.COPIL: {
-            ActionState.COPIL_REVIEW: ("approve", "request_changes", "reject", "abandon"),
-            ActionState.EVALUATION: ("close", "abandon"),
-        },
-    }
+    # The role each body holds in session: what it decides is derived from the lifecycle.
+    BODY_ROLES = {Body.COPIL: Role.COPIL, Body.COTECH: Role.COTECH}
 
     programme = models.ForeignKey(
         Programme, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("dispositif")
@@ -766,18 +763,19 @@ class Meeting(models.Model):
         return f"{self.get_body_display()} du {timezone.localtime(self.date):%d/%m/%Y}"
 
     def states_on_agenda(self) -> list[str]:
-        return list(self.DECISIONS.get(self.body, {}))
+        """The states of the fiches whose awaited decision belongs to this body."""
+        role = self.BODY_ROLES.get(self.body)
+        return lifecycle.states_awaiting(Action, role) if role else []
+
+
+def decision_choices() -> list[tuple[str, object]]:
+    """No decision (postponed), or one of the fiche's transitions."""
+    return [("", _("Pas de décision (reportée)"))] + [
+        (name, lifecycle.label(Action, name)) for name in lifecycle.names(Action)
+    ]
 
 
 class AgendaItem(models.Model):
-    class Decision(models.TextChoices):
-        NONE = "", _("Pas de décision (reportée)")
-        APPROVE = "approve", _("Valider")
-        REQUEST_CHANGES = "request_changes", _("Demander des modifications")
-        REJECT = "reject", _("Rejeter")
-        CLOSE = "close", _("Clôturer")
-        ABANDON = "abandon", _("Abandonner")
-
     meeting = models.ForeignKey(
         Meeting, on_delete=models.CASCADE, related_name="agenda_items", verbose_name=_("séance")
     )
@@ -792,7 +790,7 @@ class AgendaItem(models.Model):
         _("état à l'inscription"), max_length=20, choices=ActionState.choices
     )
     decision = models.CharField(
-        _("décision"), max_length=20, choices=Decision.choices, blank=True, default=""
+        _("décision"), max_length=30, choices=decision_choices, blank=True, default=""
     )
     comment = models.TextField(_("motif / commentaire"), blank=True)
 
@@ -807,6 +805,13 @@ class AgendaItem(models.Model):
     def __str__(self) -> str:
         return f"{self.position}. {self.action}"
 
-    def decision_choices(self) -> list[tuple[str, str]]:
-        allowed = self.meeting.DECISIONS.get(self.meeting.body, {}).get(self.state_at_agenda, ())
-        return [(v, label) for v, label in self.Decision.choices if v == "" or v in allowed]
+    def decision_choices(self) -> list[tuple[str, object]]:
+        """What the séance's body may decide about this fiche, in the state it was put on the
+        agenda: the transitions from that state whose roles include the body's."""
+        role = self.meeting.BODY_ROLES.get(self.meeting.body)
+        allowed = (
+            [(s.name, s.label) for s in lifecycle.decisions_of(Action, self.state_at_agenda, role)]
+            if role
+            else []
+        )
+        return [decision_choices()[0], *allowed]

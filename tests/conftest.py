@@ -3,7 +3,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import translation
 
-from workflows import db_guards
+from audit import db_guards
 
 from .world import build_world
 

@@ -94,12 +94,14 @@ def test_pages_in_english_when_chosen(client, world):
 
 
 def test_refusals_are_explained_in_the_users_language(client, world):
+    from audit.chain import version
+
     action = action_in(world, ActionState.COPIL_REVIEW)
     client.force_login(world.copil)
     client.post(reverse("set_language"), {"language": "en"})
     response = client.post(
         reverse("coordo:action-transition", args=[action.pk, "reject"]),
-        {"seen_version": f"{action.state}@{action.updated_at.isoformat()}", "comment": ""},
+        {"seen_version": version(action), "comment": ""},
         follow=True,
     )
     assert "“Reject” requires a reason or a comment." in response.content.decode()
@@ -108,7 +110,7 @@ def test_refusals_are_explained_in_the_users_language(client, world):
 
     client.post(reverse("coordo:task-take", args=[flows.open_task(action).pk]))
     event = action.programme.audit_events.get(event="take_task")
-    assert event.comment == "Décision du COPIL"
+    assert event.comment == "Valider, demander des modifications ou rejeter"
 
 
 def test_a_request_in_english_leaves_the_thread_in_french(client, world):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from projects.models import Action, ActionState, Programme, Role
-from workflows import services
+from workflows import paths, services
 
 from .factories import (
     MembershipFactory,
@@ -21,6 +21,7 @@ from .factories import (
 
 ROLE_USERS = (
     "coordinator",
+    "coordinator2",
     "copil",
     "copil2",
     "cotech",
@@ -62,6 +63,8 @@ def build_world(prefix: str = "") -> World:
     group = WorkingGroupFactory(programme=programme)
     users = {name: UserFactory(username=f"{prefix}{name}-{programme.pk}") for name in ROLE_USERS}
     MembershipFactory(user=users["coordinator"], programme=programme, role=Role.COORDINATOR)
+    # A colleague of the coordination (e.g. who keeps a séance's register): prepared nothing.
+    MembershipFactory(user=users["coordinator2"], programme=programme, role=Role.COORDINATOR)
     MembershipFactory(user=users["copil"], programme=programme, role=Role.COPIL)
     MembershipFactory(user=users["copil2"], programme=programme, role=Role.COPIL)
     MembershipFactory(user=users["cotech"], programme=programme, role=Role.COTECH)
@@ -127,9 +130,9 @@ def complete_fiche(world: World, action: Action) -> Action:
     return Action.objects.get(pk=action.pk)
 
 
-def fund(world: World, action: Action, *, amount: Decimal = Decimal("18000")) -> Action:
-    """Add one request to the world's funder, open funding and grant it."""
-    req = services.create_funding_request(
+def request_funding(world: World, action: Action) -> None:
+    """One request of 18,000 € to the world's funder (a draft)."""
+    services.create_funding_request(
         action=action,
         actor=world.coordinator,
         funder_id=world.funder_org.pk,
@@ -137,15 +140,26 @@ def fund(world: World, action: Action, *, amount: Decimal = Decimal("18000")) ->
         year=2026,
         requested_amount=Decimal("18000"),
     )
-    action = services.open_funding(action=Action.objects.get(pk=action.pk), actor=world.coordinator)
-    req = services.funding_transition(request=req, name="submit", actor=world.coordinator)
-    services.funding_transition(
-        request=req,
-        name="grant",
-        actor=world.funder,
-        amount=amount,
-        decision_date=datetime.date(2026, 2, 1),
-    )
+
+
+def grant(world: World, action: Action, *, amount: Decimal = Decimal("18000")) -> None:
+    """The coordination files the fiche's draft requests; the world's funder grants them."""
+    for request in action.funding_requests.filter(state="draft"):
+        request = services.transition(request, "submit", actor=world.coordinator)
+        services.transition(
+            request,
+            "grant",
+            actor=world.funder,
+            amount=amount,
+            decision_date=datetime.date(2026, 2, 1),
+        )
+
+
+def fund(world: World, action: Action, *, amount: Decimal = Decimal("18000")) -> Action:
+    """Add one request to the world's funder, open funding and grant it."""
+    request_funding(world, action)
+    services.transition(Action.objects.get(pk=action.pk), "open_funding", actor=world.coordinator)
+    grant(world, action, amount=amount)
     return Action.objects.get(pk=action.pk)
 
 
@@ -160,33 +174,29 @@ def evaluate(world: World, action: Action) -> Action:
     return Action.objects.get(pk=action.pk)
 
 
+def cast_of(world: World) -> dict:
+    """Who runs each transition of the world's fiches (the lifecycle says which role)."""
+    return {Role.COORDINATOR: world.coordinator, Role.COPIL: world.copil}
+
+
 def action_in(world: World, state: str) -> Action:
-    """A fresh action of the world's programme brought to ``state`` through the services."""
-    a = new_action(world)
-    if state == ActionState.DRAFT:
-        return a
-    if state == ActionState.ABANDONED:
-        return services.abandon(action=a, actor=world.copil, comment="Projet abandonné")
-    a = services.start_co_construction(action=a, actor=world.coordinator)
-    if state == ActionState.CO_CONSTRUCTION:
-        return a
-    a = services.submit_to_copil(action=complete_fiche(world, a), actor=world.coordinator)
-    if state == ActionState.COPIL_REVIEW:
-        return a
-    if state == ActionState.REJECTED:
-        return services.reject(action=a, actor=world.copil, comment="Hors du champ du contrat")
-    a = services.approve(action=a, actor=world.copil)
-    if state == ActionState.VALIDATED:
-        return a
-    a = fund(world, a)
+    """A fresh action of the world's programme brought to ``state`` through the services, by
+    the shared path-finder (``workflows.paths``): completed before the COPIL, funded by the
+    world's funder, evaluated before closing."""
+
+    def prepare(action: Action, transition: str) -> None:
+        if transition == "submit_to_copil":
+            complete_fiche(world, action)
+        elif transition == "open_funding":
+            request_funding(world, action)
+        elif transition == "start_implementation":
+            grant(world, action)
+        elif transition == "close":
+            evaluate(world, action)
+
+    action = paths.bring_to(
+        new_action(world), state, cast=cast_of(world), prepare=prepare, via_funding=True
+    )
     if state == ActionState.FUNDING:
-        return a
-    a = services.start_implementation(action=a, actor=world.coordinator)
-    if state == ActionState.IMPLEMENTATION:
-        return a
-    a = services.finish_implementation(action=a, actor=world.coordinator)
-    if state == ActionState.EVALUATION:
-        return a
-    a = services.close(action=evaluate(world, a), actor=world.copil)
-    assert state == ActionState.CLOSED, state
-    return a
+        grant(world, action)  # its funder has decided: implementation may start
+    return Action.objects.get(pk=action.pk)

@@ -1,11 +1,12 @@
 """The action's lifecycle as a viewflow process: each decision waiting on a role is a task.
 
 The state machine decides; the flow follows. One process per fiche action (its artifact).
-A ``Switch`` routes to the human task of the fiche's current stage; when a transition service
-moves the fiche, ``advance`` (called in the service's transaction) finishes the open task —
-done by the actor when the transition was this stage's decision, cancelled when another rule
-moved the fiche (for instance the COPIL abandoning a draft) — and routes again. Nothing here
-changes a state.
+The flow is built from the lifecycle declared on ``Action``: one human task per state that
+waits for a decision (the node is named after the state), offered to the roles of the
+transitions it waits for. A ``Switch`` routes to the task of the fiche's current state; when a
+transition service moves the fiche, ``advance`` (called in the service's transaction) has the
+actor complete the open task and routes again — or, for a way out the stage does not wait for
+(abandoning), cancels the process. Nothing here changes a state.
 
 A second, smaller process follows each funding request that waits for its funder's decision
 (``FunderDecisionFlow``): one process per request, so the funders decide in parallel and one
@@ -27,6 +28,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
 from django.shortcuts import redirect
 from django.utils import timezone, translation
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
@@ -34,70 +37,49 @@ from viewflow.workflow.flow.nodes import TimerBoundary
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
+from audit import chain
 from funding.models import FundingRequest
+from projects import lifecycle
 from projects.models import Action, ActionState, Membership, Role
 from projects.permissions import actions_where
-
-from . import audit
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
 @dataclass(frozen=True)
 class Stage:
-    """A state of the fiche, the decision it waits for, and who takes it."""
+    """A state of the fiche that waits for a decision, and who takes it (all derived from the
+    lifecycle declared on ``Action``)."""
 
     state: str
-    label: object  # translatable (lazy) label
+    label: object  # translatable (lazy) title of the task
     roles: frozenset[str]
     transitions: tuple[str, ...]
 
 
-STAGES = {
-    "launch": Stage(
-        ActionState.DRAFT,
-        _("Lancer la co-construction"),
-        frozenset({Role.COORDINATOR}),
-        ("start_co_construction",),
-    ),
-    "submit": Stage(
-        ActionState.CO_CONSTRUCTION,
-        _("Finaliser la fiche et la soumettre au COPIL"),
-        frozenset({Role.COORDINATOR}),
-        ("submit_to_copil",),
-    ),
-    "copil_decision": Stage(
-        ActionState.COPIL_REVIEW,
-        _("Décision du COPIL"),
-        frozenset({Role.COPIL}),
-        ("approve", "request_changes", "reject"),
-    ),
-    "plan_funding": Stage(
-        ActionState.VALIDATED,
-        _("Ouvrir les financements ou démarrer"),
-        frozenset({Role.COORDINATOR}),
-        ("open_funding", "start_implementation"),
-    ),
-    "follow_funding": Stage(
-        ActionState.FUNDING,
-        _("Suivre les financements et démarrer"),
-        frozenset({Role.COORDINATOR}),
-        ("start_implementation", "rework"),
-    ),
-    "implement": Stage(
-        ActionState.IMPLEMENTATION,
-        _("Mettre en œuvre et terminer"),
-        frozenset({Role.COORDINATOR, Role.ACTION_LEAD}),
-        ("finish_implementation",),
-    ),
-    "close_decision": Stage(
-        ActionState.EVALUATION,
-        _("Clôture par le COPIL"),
-        frozenset({Role.COPIL}),
-        ("close",),
-    ),
-}
-STAGE_OF_STATE = {stage.state: name for name, stage in STAGES.items()}
+def _title(steps: list[lifecycle.Step]) -> str:
+    """« Valider, demander des modifications ou rejeter »: the decisions awaited, as one task."""
+    labels = [str(s.label) for s in steps]
+    if len(labels) == 1:
+        return labels[0]
+    rest = [label[:1].lower() + label[1:] for label in labels[1:]]
+    return gettext("{first} ou {last}").format(
+        first=", ".join([labels[0], *rest[:-1]]), last=rest[-1]
+    )
+
+
+def _stage(model, state: str, title=None) -> Stage:
+    steps = lifecycle.awaited(model, state)
+    return Stage(
+        state,
+        title or lazy(_title, str)(steps),
+        lifecycle.task_roles(model, state),
+        tuple(s.name for s in steps),
+    )
+
+
+# One task per state that waits for a decision; the node of the flow is named after the state.
+STAGES = {state: _stage(Action, state) for state in lifecycle.task_states(Action)}
 
 
 def _in_state(state: str):
@@ -115,15 +97,15 @@ def _in_state(state: str):
 
 def _router() -> flow.Switch:
     switch = flow.Switch()
-    for name, stage in STAGES.items():
-        switch = switch.Case(getattr(this, name), _in_state(stage.state))
+    for state in STAGES:
+        switch = switch.Case(getattr(this, state), _in_state(state))
     return switch.Default(this.end)  # rejected, closed, abandoned
 
 
-def _stage_task(name: str) -> flow.View:
+def _stage_task(state: str) -> flow.View:
     return (
         flow.View(this.open_action)
-        .Annotation(title=STAGES[name].label)
+        .Annotation(title=STAGES[state].label)
         .onCreate(this.set_due_date)
         .Next(this.route)
     )
@@ -170,7 +152,7 @@ class _FollowsObject:
         host.save(update_fields=["data"])
         with translation.override(settings.LANGUAGE_CODE):  # the trail is in French
             obj, programme_id, label = self.late_subject(host)
-        audit.record(
+        chain.record(
             programme_id=programme_id,
             actor=None,
             obj=obj,
@@ -182,30 +164,9 @@ class _FollowsObject:
         )
 
 
-class ActionFlow(_FollowsObject, flow.Flow):
+class _ActionFlowBase(_FollowsObject):
     process_title = "Cycle de vie d'une fiche action"
     lock_impl = lock.select_for_update_lock
-
-    start = flow.StartHandle(this.start_process).Next(this.route)
-    route = _router()
-    launch = _stage_task("launch")
-    submit = _stage_task("submit")
-    copil_decision = _stage_task("copil_decision")
-    plan_funding = _stage_task("plan_funding")
-    follow_funding = _stage_task("follow_funding")
-    implement = _stage_task("implement")
-    close_decision = _stage_task("close_decision")
-    end = flow.End()
-
-    launch_late = _late("launch")
-    submit_late = _late("submit")
-    copil_decision_late = _late("copil_decision")
-    plan_funding_late = _late("plan_funding")
-    follow_funding_late = _late("follow_funding")
-    implement_late = _late("implement")
-    close_decision_late = _late("close_decision")
-    escalate = flow.Function(this.escalate_to_coordinator).Next(this.escalated)
-    escalated = flow.End()  # ends this branch only: the stage task is still open
 
     def due_days(self, artifact_id: int) -> int:
         return (
@@ -224,12 +185,32 @@ class ActionFlow(_FollowsObject, flow.Flow):
         return redirect("coordo:action", pk=task.process.artifact_object_id)
 
 
-FUNDER_STAGE = Stage(
-    FundingRequest.State.SUBMITTED,
-    _("Décision du financeur"),
-    frozenset({Role.FUNDER}),
-    ("grant", "refuse"),
+def _action_nodes() -> dict:
+    """The fiche's flow: a router to the task of the fiche's state, each task with its
+    deadline timer, and the escalation of late tasks."""
+    nodes = {
+        "start": flow.StartHandle(this.start_process).Next(this.route),
+        "route": _router(),
+        "end": flow.End(),
+        "escalate": flow.Function(this.escalate_to_coordinator).Next(this.escalated),
+        "escalated": flow.End(),  # ends this branch only: the stage task is still open
+    }
+    for state in STAGES:
+        nodes[state] = _stage_task(state)
+        nodes[f"{state}_late"] = _late(state)
+    return nodes
+
+
+# Built from the lifecycle rather than written node by node (viewflow collects the nodes of
+# the class at its creation).
+ActionFlow = type(
+    "ActionFlow",
+    (_ActionFlowBase, flow.Flow),
+    {"__module__": __name__, "__qualname__": "ActionFlow", **_action_nodes()},
 )
+
+
+FUNDER_STAGE = _stage(FundingRequest, FundingRequest.State.SUBMITTED, _("Décision du financeur"))
 # A submitted request waits for its funder's decision as a task once its fiche has opened
 # funding (or started without it, on a COPIL waiver), until the fiche ends.
 FUNDER_TASK_STATES = (ActionState.FUNDING, ActionState.IMPLEMENTATION, ActionState.EVALUATION)
@@ -359,27 +340,17 @@ def start(*, action: Action) -> Process:
 
 
 def advance(*, action: Action, transition: str, actor) -> None:
-    """After ``transition`` moved the fiche: finish its open task and route to the next one.
-    Runs inside the transition service's transaction, after the fiche row was locked."""
+    """After ``transition`` moved the fiche: its stage's task is done by the actor and the
+    flow routes to the task of the new state; a way out that the stage does not wait for
+    (abandoning) cancels the whole process, deadline timers included. Runs inside the
+    transition service's transaction, after the fiche row was locked."""
     process = process_of(action)
+    if transition not in {s.name for s in lifecycle.steps(Action) if s.awaited}:
+        ActionFlow.instance.cancel(process)
+        return
     with ActionFlow.lock(process.pk):
         for task in Task.objects.filter(process=process, status__in=OPEN, flow_task_type="HUMAN"):
-            activation = task.flow_task.activation_class(task)
-            node = task.flow_task.name
-            if transition in STAGES[node].transitions:
-                _complete(activation, actor)  # done by the actor, and on to the next stage
-            else:
-                activation.cancel()
-                _disarm(task)
-                routing = ActionFlow.route._create(activation, task.token)
-                activation._activate_next({routing})
-
-
-def _disarm(task: Task) -> None:
-    """Cancel the deadline timers of a task that was cancelled (viewflow disarms them only
-    when their host task completes)."""
-    for timer in Task.objects.filter(previous=task, status=STATUS.SCHEDULED):
-        timer.flow_task.activation_class(timer).cancel()
+            _complete(task.flow_task.activation_class(task), actor)
 
 
 def escalated_tasks(user) -> QuerySet[Task]:
@@ -581,7 +552,7 @@ def disagreements() -> list[Disagreement]:
     )
     found = []
     for action_id, state in Action.objects.values_list("pk", "state").iterator(chunk_size=5000):
-        expected = STAGE_OF_STATE.get(state)
+        expected = state if state in STAGES else None
         nodes = open_nodes.get(action_id, [])
         if action_id not in with_process:
             found.append(Disagreement(action_id, state, expected, ["(aucun processus)"]))

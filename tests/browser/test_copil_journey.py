@@ -52,7 +52,7 @@ def test_coordinator_proposes_and_copil_member_approves(browser_page, demo_serve
     log_in(page, url, "elue")
     inbox = page.locator("table.tasks").nth(1)
     row = inbox.locator("tr", has_text=TITLE)
-    assert "Décision du COPIL" in row.inner_text()
+    assert "Valider, demander des modifications ou rejeter" in row.inner_text()
     row.locator("a", has_text=TITLE).click()
     assert page.url == action_url
     page.fill("#c-approve", "Avis favorable, à articuler avec le bus dentaire.")

@@ -24,7 +24,7 @@ def test_copil_closes_and_coordinator_reports_to_the_ars(browser_page, demo_serv
     log_in(page, url, "elue")
     page.goto(url + "/coordo/taches/")
     row = page.locator("table.tasks tr", has_text=EVALUATED)
-    assert "Clôture par le COPIL" in row.inner_text()
+    assert "Clôturer" in row.inner_text()
     row.locator("a", has_text=EVALUATED).click()
     assert "Le rapport d'évaluation" in page.locator("body").inner_text()  # shown to the COPIL
     page.click("button:has-text('Clôturer')")

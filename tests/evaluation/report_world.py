@@ -99,21 +99,21 @@ def build(world) -> ReportProgramme:
     with at(2024, 5, 2, 9):
         a4 = _create(world, "Forum santé 2024", "information")
     with at(2024, 9, 1, 9):
-        a4 = services.abandon(action=a4, actor=copil, comment="Porteur sans moyens")
+        a4 = services.transition(a4, "abandon", actor=copil, comment="Porteur sans moyens")
 
     # A2 is created at midnight, Paris time, on 1 January 2025, and moves 30 minutes later.
     with at(2024, 12, 31, 23, 0):
         a2 = _create(world, "Ateliers mémoire", "concertation")
     with at(2024, 12, 31, 23, 30):
-        a2 = services.start_co_construction(action=a2, actor=c)
+        a2 = services.transition(a2, "start_co_construction", actor=c)
     with at(2025, 1, 15, 9):
         a3 = _create(world, INJECTION, "consultation")
-        a3 = services.start_co_construction(action=a3, actor=c)
+        a3 = services.transition(a3, "start_co_construction", actor=c)
 
     # A1: the whole way to implementation in 2025, with two funders.
     with at(2025, 2, 1, 9):
         a1 = _create(world, "Permanences d'accès aux droits", "co_construction")
-        a1 = services.start_co_construction(action=a1, actor=c)
+        a1 = services.transition(a1, "start_co_construction", actor=c)
         a1 = _prepare(
             world,
             a1,
@@ -130,9 +130,9 @@ def build(world) -> ReportProgramme:
             ],
         )
     with at(2025, 2, 20, 9):
-        a1 = services.submit_to_copil(action=a1, actor=c)
+        a1 = services.transition(a1, "submit_to_copil", actor=c)
     with at(2025, 3, 15, 9):
-        a1 = services.approve(action=a1, actor=copil)
+        a1 = services.transition(a1, "approve", actor=copil)
         ars_request = services.create_funding_request(
             action=a1,
             actor=c,
@@ -149,21 +149,21 @@ def build(world) -> ReportProgramme:
             year=2025,
             requested_amount=Decimal("5000"),
         )
-        a1 = services.open_funding(action=Action.objects.get(pk=a1.pk), actor=c)
+        a1 = services.transition(Action.objects.get(pk=a1.pk), "open_funding", actor=c)
         for request, funder, amount in (
             (ars_request, world.funder, "8000"),
             (cpam_request, world.other_funder, "5000"),
         ):
-            request = services.funding_transition(request=request, name="submit", actor=c)
-            services.funding_transition(
-                request=request,
-                name="grant",
+            request = services.transition(request, "submit", actor=c)
+            services.transition(
+                request,
+                "grant",
                 actor=funder,
                 amount=Decimal(amount),
                 decision_date=datetime.date(2025, 3, 15),
             )
     with at(2025, 4, 1, 9):
-        a1 = services.start_implementation(action=Action.objects.get(pk=a1.pk), actor=c)
+        a1 = services.transition(Action.objects.get(pk=a1.pk), "start_implementation", actor=c)
         advance = services.add_tranche(
             request=ars_request,
             actor=c,
@@ -201,22 +201,24 @@ def build(world) -> ReportProgramme:
 
     # A2 and A3 go to the COPIL of 12 June 2025, which approves A2 and rejects A3.
     with at(2025, 5, 10, 9):
-        a2 = services.submit_to_copil(
-            action=_prepare(
+        a2 = services.transition(
+            _prepare(
                 world,
                 a2,
                 objective=objective2,
                 indicators=[{"kind": "process", "label": "Ateliers tenus", "target": 10}],
             ),
+            "submit_to_copil",
             actor=c,
         )
-        a3 = services.submit_to_copil(
-            action=_prepare(
+        a3 = services.transition(
+            _prepare(
                 world,
                 a3,
                 objective=objective2,
                 indicators=[{"kind": "impact", "label": "Qualité de vie ressentie"}],
             ),
+            "submit_to_copil",
             actor=c,
         )
     with at(2025, 5, 20, 9):
@@ -228,10 +230,12 @@ def build(world) -> ReportProgramme:
             place="Mairie, salle du conseil",
         )
     items = {item.action_id: item for item in meeting.agenda_items.all()}
+    # The register is kept by a colleague: whoever submitted a fiche cannot record its approval.
+    secretary = world.coordinator2
     with at(2025, 6, 12, 14):
         services.record_meeting(
             meeting=meeting,
-            actor=c,
+            actor=secretary,
             chair_id=copil.pk,
             attendee_ids=[copil.pk, world.copil2.pk, c.pk],
             other_attendees="Mme Durand (habitante)",
@@ -240,7 +244,7 @@ def build(world) -> ReportProgramme:
                 items[a3.pk].pk: ("reject", "Hors du champ du contrat"),
             },
         )
-        services.apply_meeting_decisions(meeting=meeting, actor=c)
+        services.apply_meeting_decisions(meeting=meeting, actor=secretary)
 
     # Measurements of A1's indicators, within 2025 and after.
     i1, i2 = a1.indicators.order_by("pk")
@@ -256,7 +260,7 @@ def build(world) -> ReportProgramme:
 
     # 23:30 UTC on 31 December is already 2026 in Paris: not a 2025 transition.
     with at(2025, 12, 31, 23, 30):
-        a1 = services.finish_implementation(action=Action.objects.get(pk=a1.pk), actor=c)
+        a1 = services.transition(Action.objects.get(pk=a1.pk), "finish_implementation", actor=c)
     with at(2026, 1, 10, 9):
         services.record_measurement(
             indicator=i1,
@@ -296,7 +300,9 @@ def build(world) -> ReportProgramme:
             place="CCAS",
         )
     with at(2026, 4, 1, 9):
-        services.abandon(action=Action.objects.get(pk=a2.pk), actor=copil, comment="Porteur parti")
+        services.transition(
+            Action.objects.get(pk=a2.pk), "abandon", actor=copil, comment="Porteur parti"
+        )
     return ReportProgramme(
         world,
         axis1,

@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.html import escape
 from openpyxl import load_workbook
 
-from funding.exports import MONEY
 from projects.models import ActionState
+from reporting.annual import annual_report
+from spreadsheet import MONEY
 from tests.world import action_in, new_action
 from workflows import services
-from workflows.reports import annual_report
 
 from .report_world import INJECTION, build
 
@@ -173,7 +173,7 @@ def test_participation(built):
     assert part.members_by_role == [
         ("Porteur de l'action", 2),
         ("Référent ARS", 1),
-        ("Coordonnateur·rice", 1),
+        ("Coordonnateur·rice", 2),
         ("Comité de pilotage (COPIL)", 2),
         ("Comité technique (COTECH)", 1),
         ("Signataire / financeur", 2),

@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from evaluation.reports import dashboard
 from projects.models import ActionState
+from reporting.dashboard import dashboard
 from tests.world import action_in, new_action
 
 from .report_world import build

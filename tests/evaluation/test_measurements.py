@@ -10,13 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
+from audit.chain import verify_chain, version
+from audit.models import AuditEvent
 from evaluation.models import EvaluationReport, Indicator, Measurement
 from projects.models import Action, ActionState
 from tests.world import action_in, evaluate
 from workflows import services
-from workflows.audit import verify_chain
-from workflows.models import AuditEvent
-from workflows.views import version_token
 
 ALLOWED = ["coordinator", "action_lead"]
 REFUSED = ["other_lead", "wg_member", "copil", "cotech", "funder", "ars_referent"]
@@ -29,14 +28,19 @@ def measure_url(indicator) -> str:
 def measure_data(indicator, **values) -> dict:
     data = {"date": "2026-06-30", "period": "", "value": "12", "source": "", "comment": ""}
     data.update(values)
-    return {f"mesure-{indicator.pk}-{name}": value for name, value in data.items()}
+    # The form carries the version of the fiche its page showed.
+    return {
+        "seen_version": version(Action.objects.get(pk=indicator.action_id)),
+        **{f"mesure-{indicator.pk}-{name}": value for name, value in data.items()},
+    }
 
 
 def report_url(action) -> str:
     return reverse("coordo:evaluation-report", args=[action.pk])
 
 
-def report_data(**values) -> dict:
+def report_data(action, **values) -> dict:
+    """The report form as posted from its page (with the version of the fiche it showed)."""
     data = {
         "achievements": "12 permanences tenues.",
         "difficulties": "",
@@ -44,7 +48,10 @@ def report_data(**values) -> dict:
         "recommendations": "",
     }
     data.update(values)
-    return {f"rapport-{name}": value for name, value in data.items()}
+    return {
+        "seen_version": version(Action.objects.get(pk=action.pk)),
+        **{f"rapport-{name}": value for name, value in data.items()},
+    }
 
 
 def page(client, action) -> str:
@@ -162,7 +169,10 @@ def test_no_measurement_outside_implementation_and_evaluation(client, world, sta
     before = Measurement.objects.count()
     client.force_login(world.coordinator)
     response = client.post(measure_url(indicator), measure_data(indicator), follow=True)
-    assert "pendant la mise en œuvre ou l&#x27;évaluation" in response.content.decode()
+    assert (
+        "« Saisir une mesure » n&#x27;est possible qu&#x27;à l&#x27;état : En mise en œuvre, "
+        "En évaluation" in response.content.decode()
+    )
     assert Measurement.objects.count() == before
 
 
@@ -198,7 +208,7 @@ def test_the_fiche_page_stays_at_the_same_query_count_with_more_measurements(
 
 @pytest.fixture
 def evaluating(world, implementing):
-    return services.finish_implementation(action=implementing, actor=world.action_lead)
+    return services.transition(implementing, "finish_implementation", actor=world.action_lead)
 
 
 @pytest.mark.parametrize("who", ALLOWED)
@@ -206,7 +216,7 @@ def test_report_written_from_the_page_then_reworked(client, world, evaluating, w
     client.force_login(getattr(world, who))
     assert "Rédiger le rapport d'évaluation" in page(client, evaluating)
     assert client.get(report_url(evaluating)).status_code == 200
-    response = client.post(report_url(evaluating), report_data(difficulties="Locaux"))
+    response = client.post(report_url(evaluating), report_data(evaluating, difficulties="Locaux"))
     assert response.status_code == 302
     report = EvaluationReport.objects.get(action=evaluating)
     assert (report.achievements, report.difficulties, report.written_by) == (
@@ -223,7 +233,10 @@ def test_report_written_from_the_page_then_reworked(client, world, evaluating, w
     seen = report.written_at.isoformat()
     response = client.post(
         report_url(evaluating),
-        {**report_data(achievements="14 permanences tenues.", difficulties="Locaux"), "seen": seen},
+        {
+            **report_data(evaluating, achievements="14 permanences tenues.", difficulties="Locaux"),
+            "seen": seen,
+        },
     )
     assert response.status_code == 302
     report.refresh_from_db()
@@ -241,7 +254,7 @@ def test_other_members_may_not_write_the_report(client, world, evaluating, who):
     client.force_login(getattr(world, who))
     assert "Rédiger le rapport" not in page(client, evaluating)
     assert client.get(report_url(evaluating)).status_code == 403
-    assert client.post(report_url(evaluating), report_data()).status_code == 403
+    assert client.post(report_url(evaluating), report_data(evaluating)).status_code == 403
     assert not EvaluationReport.objects.exists()
 
 
@@ -249,7 +262,7 @@ def test_report_without_achievements_is_refused_and_keeps_the_text(client, world
     client.force_login(world.action_lead)
     response = client.post(
         report_url(evaluating),
-        report_data(achievements="  ", recommendations="Pérenniser les permanences"),
+        report_data(evaluating, achievements="  ", recommendations="Pérenniser les permanences"),
     )
     assert response.status_code == 400
     html = response.content.decode()
@@ -261,8 +274,8 @@ def test_report_without_achievements_is_refused_and_keeps_the_text(client, world
 
 def test_report_not_written_before_evaluation(client, world, implementing):
     client.force_login(world.coordinator)
-    response = client.post(report_url(implementing), report_data(), follow=True)
-    assert "quand l&#x27;action est en évaluation" in response.content.decode()
+    response = client.post(report_url(implementing), report_data(implementing), follow=True)
+    assert "qu&#x27;à l&#x27;état : En évaluation" in response.content.decode()
     assert not EvaluationReport.objects.exists()
 
 
@@ -271,16 +284,15 @@ def test_a_colleague_newer_version_is_not_overwritten_unseen(client, world, eval
         action=evaluating, actor=world.action_lead, achievements="Version 1"
     )
     client.force_login(world.coordinator)
-    seen = EvaluationReport.objects.get().written_at.isoformat()
+    opened = report_data(evaluating, achievements="Version coordination")  # the page as opened
     services.update_evaluation_report(
         action=evaluating, actor=world.action_lead, achievements="Version 2 du porteur"
     )
-    response = client.post(
-        report_url(evaluating), {**report_data(achievements="Version coordination"), "seen": seen}
-    )
+    response = client.post(report_url(evaluating), opened)
     assert response.status_code == 400
     html = response.content.decode()
-    assert "modifié par une autre personne" in html
+    assert "depuis que vous avez ouvert la page" in html
+    assert "Rapport d&#x27;évaluation modifié" in html
     assert "Version 2 du porteur" in html  # shown beside the text typed
     assert "Version coordination" in html
     assert EvaluationReport.objects.get().achievements == "Version 2 du porteur"
@@ -290,7 +302,9 @@ def test_a_colleague_newer_version_is_not_overwritten_unseen(client, world, eval
 def test_report_no_longer_changes_once_closed(client, world):
     closed = action_in(world, ActionState.CLOSED)
     client.force_login(world.action_lead)
-    response = client.post(report_url(closed), report_data(achievements="Réécrit"), follow=True)
+    response = client.post(
+        report_url(closed), report_data(closed, achievements="Réécrit"), follow=True
+    )
     assert EvaluationReport.objects.get(action=closed).achievements == "12 permanences tenues."
     assert "Modifier le rapport" not in response.content.decode()
     with pytest.raises(services.Refused) as exc:
@@ -313,7 +327,7 @@ def close_from_page(client, action):
     action = Action.objects.get(pk=action.pk)
     return client.post(
         reverse("coordo:action-transition", args=[action.pk, "close"]),
-        {"seen_version": version_token(action), "comment": ""},
+        {"seen_version": version(action), "comment": ""},
         follow=True,
     )
 
@@ -332,7 +346,10 @@ def test_close_refused_without_report(client, world, evaluating):
     assert "Clôture pas encore possible" in html
     assert "le rapport d&#x27;évaluation n&#x27;est pas rédigé" in html
     response = close_from_page(client, evaluating)
-    assert "Le rapport d&#x27;évaluation manque." in response.content.decode()
+    assert (
+        "La clôture attend encore : le rapport d&#x27;évaluation n&#x27;est pas rédigé"
+        in response.content.decode()
+    )
     assert Action.objects.get(pk=evaluating.pk).state == ActionState.EVALUATION
     assert not AuditEvent.objects.filter(event="close").exists()
 
@@ -349,7 +366,7 @@ def test_close_refused_while_an_indicator_has_no_measurement(client, world, eval
     html = page(client, evaluating)
     assert "indicateurs sans aucune mesure : « Délai d&#x27;attente" in html
     response = close_from_page(client, evaluating)
-    assert "Indicateurs sans aucune mesure : 1." in response.content.decode()
+    assert "attend encore : indicateurs sans aucune mesure : « Délai" in response.content.decode()
     assert Action.objects.get(pk=evaluating.pk).state == ActionState.EVALUATION
 
 
@@ -372,12 +389,12 @@ def test_copil_closes_a_complete_evaluation_and_the_coordinator_may_not(client, 
 
 def test_copil_cannot_close_on_a_report_changed_since_it_read_it(world):
     action = evaluate(world, action_in(world, ActionState.EVALUATION))
-    seen_by_copil = Action.objects.get(pk=action.pk)
+    seen_by_copil = version(action)
     services.update_evaluation_report(
         action=action, actor=world.action_lead, recommendations="Ne pas reconduire."
     )
     with pytest.raises(services.Refused) as refused:
-        services.close(action=seen_by_copil, actor=world.copil)
+        services.transition(action, "close", actor=world.copil, seen=seen_by_copil)
     assert refused.value.rule == "already_moved"
     assert Action.objects.get(pk=action.pk).state == ActionState.EVALUATION
-    services.close(action=Action.objects.get(pk=action.pk), actor=world.copil)
+    services.transition(Action.objects.get(pk=action.pk), "close", actor=world.copil)

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils.html import escape
 from openpyxl import load_workbook
 
-from funding.exports import DATE, MONEY
 from funding.models import Tranche
 from projects.models import ActionState
+from spreadsheet import DATE, MONEY
 from tests.world import action_in, build_world, new_action
 from workflows import services
 
@@ -158,19 +158,19 @@ def test_over_grant_needs_an_explicit_confirmation(world):
         year=2026,
         requested_amount=Decimal("1000"),
     )
-    req = services.funding_transition(request=req, name="submit", actor=world.coordinator)
+    req = services.transition(req, "submit", actor=world.coordinator)
     with pytest.raises(services.Refused) as refused:
-        services.funding_transition(
-            request=req,
-            name="grant",
+        services.transition(
+            req,
+            "grant",
             actor=world.funder,
             amount=Decimal("1500"),
             decision_date=datetime.date(2026, 3, 1),
         )
     assert "dépasse le montant demandé" in refused.value.message
-    granted = services.funding_transition(
-        request=req,
-        name="grant",
+    granted = services.transition(
+        req,
+        "grant",
         actor=world.funder,
         amount=Decimal("1500"),
         decision_date=datetime.date(2026, 3, 1),

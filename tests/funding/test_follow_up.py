@@ -6,11 +6,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from funding.models import FundingRequest
-from projects.models import ActionState
+from audit.chain import version
+from audit.models import AuditEvent
+from funding.models import FundingRequest, Tranche
+from projects.models import Action, ActionState
 from tests.world import action_in
 from workflows import services
-from workflows.models import AuditEvent
 
 
 @pytest.fixture(autouse=True)
@@ -18,8 +19,18 @@ def media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
+def _shown(name, pk) -> int:
+    """The version of the object the page of this form showed (what the form posts back)."""
+    if name in ("funding-create", "action-waiver"):
+        return version(Action.objects.get(pk=pk))
+    if name == "tranche-receive":
+        return version(Tranche.objects.get(pk=pk).request)
+    return version(FundingRequest.objects.get(pk=pk))
+
+
 def post(client, name, *args, data=None, follow=True):
-    return client.post(reverse(f"coordo:{name}", args=args), data or {}, follow=follow)
+    data = {"seen_version": _shown(name, args[0]), **(data or {})}
+    return client.post(reverse(f"coordo:{name}", args=args), data, follow=follow)
 
 
 def test_from_request_to_last_payment_through_the_pages(client, world):
@@ -81,8 +92,10 @@ def test_coordinator_records_a_decision_only_with_the_letter(client, world):
     req = FundingRequest.objects.get(action=action)
     post(client, "funding-transition", req.pk, "submit")
     decision = {"grant-amount": "5000", "grant-decision_date": "2026-03-01"}
-    response = post(client, "funding-transition", req.pk, "grant", data=decision, follow=False)
-    assert response.status_code == 403  # no letter: the decision is the funder's
+    response = post(client, "funding-transition", req.pk, "grant", data=decision)
+    # No letter: the decision is the funder's, and the page says what is missing.
+    assert "avec son courrier de décision joint" in response.content.decode()
+    assert FundingRequest.objects.get(pk=req.pk).state == "submitted"
     letter = SimpleUploadedFile("decision-ars.pdf", b"%PDF-1.4 decision", "application/pdf")
     post(client, "funding-transition", req.pk, "grant",
          data={**decision, "grant-decision_letter": letter})  # fmt: skip
@@ -126,18 +139,13 @@ def test_copil_records_a_funding_waiver_from_the_fiche(client, world):
     client.force_login(world.coordinator)
     page = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
     assert "Accorder une dérogation de financement" not in page
-    assert (
-        client.post(reverse("coordo:action-waiver", args=[action.pk]), {"comment": "x"}).status_code
-        == 403
-    )
+    assert post(client, "action-waiver", action.pk, data={"comment": "x"}).status_code == 403
     client.force_login(world.copil)
     page = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
     assert "Accorder une dérogation de financement" in page
-    response = client.post(
-        reverse("coordo:action-waiver", args=[action.pk]), {"comment": "  "}, follow=True
-    )
+    response = post(client, "action-waiver", action.pk, data={"comment": "  "})
     assert "La dérogation demande un motif" in response.content.decode()
-    client.post(reverse("coordo:action-waiver", args=[action.pk]), {"comment": "Fonds propres"})
+    post(client, "action-waiver", action.pk, data={"comment": "Fonds propres"})
     waived = action.__class__.objects.get(pk=action.pk)
     assert waived.funding_waiver == "Fonds propres"
     assert AuditEvent.objects.filter(event="funding_waiver", actor=world.copil).exists()
@@ -171,7 +179,7 @@ def test_decision_forms_ask_for_what_each_decision_needs(client, world):
         action=action, actor=world.coordinator, funder_id=world.funder_org.pk,
         scheme="FIR", year=2026, requested_amount=Decimal("5000"),
     )  # fmt: skip
-    services.funding_transition(request=req, name="submit", actor=world.coordinator)
+    services.transition(req, "submit", actor=world.coordinator)
     client.force_login(world.funder)
     page = client.get(reverse("coordo:funding-request", args=[req.pk])).content.decode()
     assert 'name="grant-amount"' in page and 'name="refuse-amount"' not in page

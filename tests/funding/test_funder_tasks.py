@@ -13,12 +13,12 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from audit.models import AuditEvent
 from funding.models import FundingRequest
 from projects.models import Action, ActionState, Membership, Role
 from tests.factories import UserFactory
 from tests.world import action_in
 from workflows import flows, services
-from workflows.models import AuditEvent
 
 DECISION = {"decision_date": datetime.date(2026, 3, 1)}
 
@@ -33,12 +33,14 @@ def request_to(world, action, funder_id, *, submit=True, amount="9000"):
         requested_amount=Decimal(amount),
     )
     if submit:
-        req = services.funding_transition(request=req, name="submit", actor=world.coordinator)
+        req = services.transition(req, "submit", actor=world.coordinator)
     return req
 
 
 def open_funding(world, action):
-    return services.open_funding(action=Action.objects.get(pk=action.pk), actor=world.coordinator)
+    return services.transition(
+        Action.objects.get(pk=action.pk), "open_funding", actor=world.coordinator
+    )
 
 
 def two_funders(world):
@@ -78,9 +80,9 @@ def test_one_funder_deciding_does_not_wait_for_the_other(world):
     action, ars, cpam = two_funders(world)
     open_funding(world, action)
     cpam_task = decision_task(cpam)
-    services.funding_transition(
-        request=FundingRequest.objects.get(pk=ars.pk),
-        name="grant",
+    services.transition(
+        FundingRequest.objects.get(pk=ars.pk),
+        "grant",
         actor=world.funder,
         amount=Decimal("9000"),
         **DECISION,
@@ -97,7 +99,7 @@ def test_request_submitted_after_opening_gets_its_task(world):
     action = action_in(world, ActionState.FUNDING)  # its first request is already granted
     late = request_to(world, action, world.funder_org.pk, submit=False)
     assert decision_task(late) is None  # a draft waits for nobody
-    services.funding_transition(request=late, name="submit", actor=world.coordinator)
+    services.transition(late, "submit", actor=world.coordinator)
     assert decision_task(late).status == STATUS.NEW
 
 
@@ -105,15 +107,15 @@ def test_withdrawing_or_leaving_funding_cancels_the_task(world):
     action, ars, cpam = two_funders(world)
     open_funding(world, action)
     ars_task, cpam_task = decision_task(ars), decision_task(cpam)
-    services.funding_transition(
-        request=FundingRequest.objects.get(pk=ars.pk),
-        name="withdraw",
+    services.transition(
+        FundingRequest.objects.get(pk=ars.pk),
+        "withdraw",
         actor=world.coordinator,
         comment="Dossier déposé en double",
     )
     assert Task.objects.get(pk=ars_task.pk).status == STATUS.CANCELED
-    services.abandon(
-        action=Action.objects.get(pk=action.pk), actor=world.copil, comment="Porteur dissous"
+    services.transition(
+        Action.objects.get(pk=action.pk), "abandon", actor=world.copil, comment="Porteur dissous"
     )
     assert Task.objects.get(pk=cpam_task.pk).status == STATUS.CANCELED
     assert decision_task(cpam) is None
@@ -125,9 +127,9 @@ def test_coordinator_decision_on_behalf_closes_the_funder_task(world, settings, 
     action, ars, _cpam = two_funders(world)
     open_funding(world, action)
     task = decision_task(ars)
-    services.funding_transition(
-        request=FundingRequest.objects.get(pk=ars.pk),
-        name="refuse",
+    services.transition(
+        FundingRequest.objects.get(pk=ars.pk),
+        "refuse",
         actor=world.coordinator,
         comment="Hors critères",
         decision_letter=SimpleUploadedFile("refus.pdf", b"%PDF-1.4", "application/pdf"),
@@ -243,9 +245,9 @@ def test_a_late_funder_decision_is_signalled_to_the_coordinator(client, world):
     home = client.get(reverse("coordo:home")).content.decode()
     assert "Retards signalés" in home and reverse("coordo:funding-request", args=[ars.pk]) in home
     # Decided late all the same: the deadline is disarmed, the other funder's one still runs.
-    services.funding_transition(
-        request=FundingRequest.objects.get(pk=ars.pk),
-        name="grant",
+    services.transition(
+        FundingRequest.objects.get(pk=ars.pk),
+        "grant",
         actor=world.funder,
         amount=Decimal("9000"),
         **DECISION,

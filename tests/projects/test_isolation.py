@@ -10,13 +10,13 @@ from decimal import Decimal
 import pytest
 from django.http import Http404
 
+from audit.models import AuditEvent
 from funding.models import FundingRequest
-from projects import permissions
+from projects import lifecycle, permissions
 from projects.models import Action, ActionState, Membership, Role
 from tests.workflows.test_transition_matrix import prepare
 from tests.world import action_in, new_action
 from workflows import services
-from workflows.models import AuditEvent
 
 # One source state per transition of the action lifecycle (DESIGN.md's table).
 SOURCE = {
@@ -53,19 +53,23 @@ def assert_role_refused(call, obj) -> None:
 
 
 def test_the_table_has_every_transition():
-    assert set(SOURCE) == set(services.ACTION_TRANSITIONS)
+    assert set(SOURCE) == set(lifecycle.names(Action))
 
 
 @pytest.mark.parametrize("transition", list(SOURCE))
 def test_an_outsider_runs_no_transition(world, transition):
     action = prepare(world, SOURCE[transition], transition)
-    service = services.ACTION_TRANSITIONS[transition]
     assert_role_refused(
-        lambda: service(action=action, actor=world.outsider, comment="Décision extérieure"), action
+        lambda: services.transition(
+            action, transition, actor=world.outsider, comment="Décision extérieure"
+        ),
+        action,
     )
     # The same call by the programme's own member goes through: the setup was right.
     allowed = world.copil if transition in COPIL_DECISIONS else world.coordinator
-    service(action=Action.objects.get(pk=action.pk), actor=allowed, comment="Décision")
+    services.transition(
+        Action.objects.get(pk=action.pk), transition, actor=allowed, comment="Décision"
+    )
     assert Action.objects.get(pk=action.pk).state != SOURCE[transition]
 
 
@@ -128,14 +132,14 @@ def test_an_outsider_cannot_touch_the_money(world):
         requested_amount=Decimal("1000"),
     )
     assert_role_refused(
-        lambda: services.funding_transition(request=req, name="submit", actor=world.outsider),
+        lambda: services.transition(req, "submit", actor=world.outsider),
         req,
     )
-    req = services.funding_transition(request=req, name="submit", actor=world.coordinator)
+    req = services.transition(req, "submit", actor=world.coordinator)
     assert_role_refused(
-        lambda: services.funding_transition(
-            request=req,
-            name="grant",
+        lambda: services.transition(
+            req,
+            "grant",
             actor=world.outsider,
             amount=Decimal("1000"),
             decision_date=datetime.date(2026, 2, 1),
@@ -154,7 +158,7 @@ def test_an_outsider_cannot_record_measurements_or_the_evaluation(world):
         action,
     )
     assert not indicator.measurements.exists()
-    action = services.finish_implementation(action=action, actor=world.coordinator)
+    action = services.transition(action, "finish_implementation", actor=world.coordinator)
     assert_role_refused(
         lambda: services.write_evaluation_report(
             action=action, actor=world.outsider, achievements="Rien"
@@ -199,7 +203,8 @@ def test_a_deactivated_membership_grants_nothing(world):
         is_active=False
     )
     assert_role_refused(
-        lambda: services.start_co_construction(action=action, actor=world.coordinator), action
+        lambda: services.transition(action, "start_co_construction", actor=world.coordinator),
+        action,
     )
     with pytest.raises(Http404):
         permissions.get_visible_action(world.coordinator, action.pk)

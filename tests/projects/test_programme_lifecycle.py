@@ -4,9 +4,10 @@ ended. The coordinator prepares, the COPIL decides; each step is audited."""
 import pytest
 from django.urls import reverse
 
+from audit.chain import version
+from audit.models import AuditEvent
 from projects.models import Programme
 from workflows import services
-from workflows.models import AuditEvent
 
 S = Programme.Status
 # transition: (from, to, the only roles allowed) — written from DESIGN.md, not read from the model
@@ -30,9 +31,7 @@ def bring(world, status):
         if programme.status == status:
             break
         assert programme.status == source
-        programme = services.programme_transition(
-            programme=programme, name=name, actor=getattr(world, DRIVERS[name])
-        )
+        programme = services.transition(programme, name, actor=getattr(world, DRIVERS[name]))
     return Programme.objects.get(pk=programme.pk)
 
 
@@ -43,8 +42,8 @@ def test_each_role_against_each_programme_transition(world, name, user):
     programme = bring(world, source)
     events = AuditEvent.objects.count()
     if user in allowed:
-        moved = services.programme_transition(
-            programme=programme, name=name, actor=getattr(world, user), comment="Vu en séance"
+        moved = services.transition(
+            programme, name, actor=getattr(world, user), comment="Vu en séance"
         )
         assert Programme.objects.get(pk=programme.pk).status == target == moved.status
         event = AuditEvent.objects.latest("pk")
@@ -52,9 +51,7 @@ def test_each_role_against_each_programme_transition(world, name, user):
         assert event.actor == getattr(world, user) and event.comment == "Vu en séance"
     else:
         with pytest.raises(services.Refused) as refused:
-            services.programme_transition(
-                programme=programme, name=name, actor=getattr(world, user)
-            )
+            services.transition(programme, name, actor=getattr(world, user))
         assert refused.value.rule == "role"
         assert Programme.objects.get(pk=programme.pk).status == source
         assert AuditEvent.objects.count() == events
@@ -63,17 +60,19 @@ def test_each_role_against_each_programme_transition(world, name, user):
 def test_transitions_from_the_programme_page(client, world):
     url = reverse("coordo:programme", args=[world.programme.pk])
     step = reverse("coordo:programme-transition", args=[world.programme.pk, "send_for_signature"])
+    seen = {"seen_version": version(world.programme)}
     client.force_login(world.copil)
     assert "Envoyer en signature" not in client.get(url).content.decode()
-    assert client.post(step, {"seen_status": S.DRAFTING}).status_code == 403
+    assert client.post(step, seen).status_code == 403
     client.force_login(world.outsider)
-    assert client.post(step, {"seen_status": S.DRAFTING}).status_code == 404
+    assert client.post(step, seen).status_code == 404
     client.force_login(world.coordinator)
     assert "Envoyer en signature" in client.get(url).content.decode()
-    page = client.post(step, {"seen_status": S.DRAFTING, "comment": "Version finale"}, follow=True)
+    page = client.post(step, {**seen, "comment": "Version finale"}, follow=True)
     assert "« Envoyer en signature » : fait." in page.content.decode()
     assert Programme.objects.get(pk=world.programme.pk).status == S.AWAITING_SIGNATURES
     # A second click from the stale page changes nothing and says why.
-    page = client.post(step, {"seen_status": S.DRAFTING}, follow=True)
-    assert "depuis l&#x27;affichage de la page" in page.content.decode()
+    page = client.post(step, seen, follow=True)
+    assert "depuis que vous avez ouvert la page" in page.content.decode()
+    assert "Envoyer en signature" in page.content.decode()  # what changed, and by whom
     assert AuditEvent.objects.filter(event="send_for_signature").count() == 1

@@ -9,12 +9,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
+from audit import db_guards
+from audit.chain import GENESIS_HASH, compute_hash, verify_chain
+from audit.models import AuditEvent
 from projects.models import ActionState, Role
 from tests.factories import MembershipFactory, UserFactory
 from tests.world import action_in
-from workflows import db_guards, services
-from workflows.audit import GENESIS_HASH, compute_hash, verify_chain
-from workflows.models import AuditEvent
+from workflows import services
 
 TABLE = "workflows_auditevent"
 
@@ -229,7 +230,7 @@ def test_a_user_without_a_name_is_labelled_by_username(world):
     nameless = UserFactory(username="copil-sans-nom", first_name="", last_name="")
     MembershipFactory(user=nameless, programme=world.programme, role=Role.COPIL)
     action = action_in(world, ActionState.COPIL_REVIEW)
-    services.approve(action=action, actor=nameless)
+    services.transition(action, "approve", actor=nameless)
     event = AuditEvent.objects.order_by("-pk").first()
     assert (event.event, event.actor_label) == ("approve", "copil-sans-nom")
 
@@ -238,8 +239,8 @@ def test_a_refused_change_leaves_no_event_and_keeps_the_chain_whole(world):
     action = action_in(world, ActionState.COPIL_REVIEW)
     n = len(chain(world))
     with pytest.raises(services.Refused):
-        services.approve(action=action, actor=world.coordinator)
-    services.approve(action=action, actor=world.copil)
+        services.transition(action, "approve", actor=world.coordinator)
+    services.transition(action, "approve", actor=world.copil)
     assert [e.seq for e in chain(world)] == list(range(1, n + 2))
     assert verify_chain(programme_id=world.programme.pk).ok
 
@@ -247,14 +248,14 @@ def test_a_refused_change_leaves_no_event_and_keeps_the_chain_whole(world):
 @pytest.mark.parametrize("ip", ["", "2001:DB8::1", "2001:db8:0:0:0:0:0:1"])
 def test_an_event_with_an_ip_address_keeps_the_chain_intact(world, ip):
     action = action_in(world, ActionState.COPIL_REVIEW)
-    services.approve(action=action, actor=world.copil, ip=ip)
+    services.transition(action, "approve", actor=world.copil, ip=ip)
     assert verify_chain(programme_id=world.programme.pk).ok
 
 
 @pytest.mark.parametrize("ip", [None, "192.0.2.10", "2001:db8::1"])
 def test_an_event_with_a_canonical_ip_address_keeps_the_chain_intact(world, ip):
     action = action_in(world, ActionState.COPIL_REVIEW)
-    services.approve(action=action, actor=world.copil, ip=ip)
+    services.transition(action, "approve", actor=world.copil, ip=ip)
     assert AuditEvent.objects.order_by("-pk").first().ip == ip
     assert verify_chain(programme_id=world.programme.pk).ok
 
@@ -263,7 +264,7 @@ def test_a_user_with_a_very_long_name_can_still_decide(world):
     long_user = UserFactory(username="u" * 150, first_name="P" * 150, last_name="N" * 150)
     MembershipFactory(user=long_user, programme=world.programme, role=Role.COPIL)
     action = action_in(world, ActionState.COPIL_REVIEW)
-    services.approve(action=action, actor=long_user)
+    services.transition(action, "approve", actor=long_user)
     event = AuditEvent.objects.order_by("-pk").first()
     assert (event.event, event.actor) == ("approve", long_user)
     assert len(event.actor_label) <= AuditEvent._meta.get_field("actor_label").max_length

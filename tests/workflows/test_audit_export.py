@@ -15,13 +15,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from funding.exports import DATETIME
+from audit.chain import verify_chain
+from audit.models import AuditEvent
 from projects.models import ActionState
+from spreadsheet import DATETIME
 from tests.workflows.test_audit import TABLE, tamper
 from tests.world import action_in, new_action
 from workflows import services
-from workflows.audit import verify_chain
-from workflows.models import AuditEvent
 
 PARIS = ZoneInfo("Europe/Paris")
 INTACT = "Chaîne d'empreintes vérifiée intacte"
@@ -107,7 +107,8 @@ def test_xlsx_header_states_an_intact_chain_and_its_last_hash(client, trail):
     by_event = {(row[6].value): row for row in rows}
     assert by_event["Valider"][7].value == "Soumise au COPIL → Validée"
     grant = by_event["Accorder"]
-    assert "18000,00" in grant[8].value and "01/02/2026" in grant[8].value
+    assert "montant accordé : ∅ → 18\xa0000,00 €" in grant[8].value
+    assert "date de décision : ∅ → 01/02/2026" in grant[8].value
     assert "type : ∅ → Processus" in by_event["Ajout d'un indicateur"][8].value
     measure = by_event["Mesure d'indicateur"]
     assert measure[3].value == "mesure" and "valeur : ∅ → 12,00" in measure[8].value

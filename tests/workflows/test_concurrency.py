@@ -11,12 +11,12 @@ from collections import Counter
 
 from django.db import connection
 
+from audit.chain import verify_chain
+from audit.models import AuditEvent
 from projects.models import Action, ActionState, Role
 from tests.factories import MembershipFactory, UserFactory
 from tests.world import action_in, build_world
 from workflows import services
-from workflows.audit import verify_chain
-from workflows.models import AuditEvent
 
 THREADS = 20
 
@@ -73,7 +73,7 @@ def test_twenty_copil_members_approve_the_same_action_at_once(committed_db):
     events_before = AuditEvent.objects.filter(programme=world.programme).count()
 
     def approve_as(user):
-        return lambda copy: services.approve(action=copy, actor=user)
+        return lambda copy: services.transition(copy, "approve", actor=user)
 
     jobs = [(action.pk, approve_as(members[i % len(members)])) for i in range(THREADS)]
     outcomes, elapsed = race(jobs)
@@ -111,8 +111,7 @@ def test_twenty_decisions_on_different_actions_append_to_one_chain(committed_db)
     assert verify_chain(programme_id=world.programme.pk).ok
 
     def decide(name, user):
-        service = services.ACTION_TRANSITIONS[name]
-        return lambda copy: service(action=copy, actor=user, comment="Décision du COPIL")
+        return lambda copy: services.transition(copy, name, actor=user, comment="Décision du COPIL")
 
     jobs = [
         (action.pk, decide(name, members[i % len(members)]))

@@ -9,12 +9,13 @@ from decimal import Decimal
 
 import pytest
 
+from audit.chain import version
+from audit.models import AuditEvent
 from funding.models import FundingRequest
 from projects.models import Action, ActionSnapshot, ActionState, Role
 from tests.factories import MembershipFactory, UserFactory, WorkingGroupFactory
 from tests.world import action_in, complete_fiche, new_action
 from workflows import services
-from workflows.models import AuditEvent
 
 COMMENT = "Motif de la décision"
 DECISION = datetime.date(2026, 2, 1)
@@ -28,14 +29,14 @@ def stored_row(obj) -> dict:
     return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
 
 
-def assert_refused(rule: str, call, obj, **kwargs) -> services.Refused:
+def assert_refused(rule: str, call, obj, *args, **kwargs) -> services.Refused:
     """``call`` is refused with ``rule``; the object's row and the audit trail are unchanged."""
     model = type(obj)
     before = stored_row(model.objects.get(pk=obj.pk))
     n_events = AuditEvent.objects.count()
     n_snapshots = ActionSnapshot.objects.count()
     with pytest.raises(services.Refused) as exc:
-        call(**kwargs)
+        call(*args, **kwargs)
     assert exc.value.rule == rule, exc.value.message
     assert stored_row(model.objects.get(pk=obj.pk)) == before
     assert AuditEvent.objects.count() == n_events
@@ -53,7 +54,7 @@ def last_event() -> AuditEvent:
 def co_constructed(world, *, own_funds=Decimal("0"), indicators=1) -> Action:
     """A complete fiche in co-construction (planned budget 18 000 €)."""
     action = new_action(world, own_funds=own_funds)
-    action = services.start_co_construction(action=action, actor=world.coordinator)
+    action = services.transition(action, "start_co_construction", actor=world.coordinator)
     action = complete_fiche(world, action)
     for n in range(indicators - 1):
         services.add_indicator(
@@ -64,8 +65,8 @@ def co_constructed(world, *, own_funds=Decimal("0"), indicators=1) -> Action:
 
 def validated(world, **kwargs) -> Action:
     action = co_constructed(world, **kwargs)
-    action = services.submit_to_copil(action=action, actor=world.coordinator)
-    return stored(services.approve(action=action, actor=world.copil))
+    action = services.transition(action, "submit_to_copil", actor=world.coordinator)
+    return stored(services.transition(action, "approve", actor=world.copil))
 
 
 def add_request(world, action, *, funder=None, amount=Decimal("18000")) -> FundingRequest:
@@ -81,13 +82,13 @@ def add_request(world, action, *, funder=None, amount=Decimal("18000")) -> Fundi
 
 def decide(world, req, decision: str, amount=None, actor=None) -> FundingRequest:
     """Submit the request, then grant it (``amount``) or refuse it."""
-    req = services.funding_transition(request=req, name="submit", actor=world.coordinator)
+    req = services.transition(req, "submit", actor=world.coordinator)
     if decision == "grant":
         kwargs = {"amount": amount, "decision_date": DECISION}
     else:
         kwargs = {"decision_date": DECISION}
-    return services.funding_transition(
-        request=req, name=decision, actor=actor or world.funder, comment=COMMENT, **kwargs
+    return services.transition(
+        req, decision, actor=actor or world.funder, comment=COMMENT, **kwargs
     )
 
 
@@ -95,10 +96,10 @@ def in_funding(world, *, decisions=(("refuse", None),), own_funds=Decimal("0")) 
     """Validated, one request per decision (None: left submitted), funding opened."""
     action = validated(world, own_funds=own_funds)
     requests = [add_request(world, action) for _ in decisions]
-    action = services.open_funding(action=stored(action), actor=world.coordinator)
+    action = services.transition(stored(action), "open_funding", actor=world.coordinator)
     for req, (decision, amount) in zip(requests, decisions, strict=True):
         if decision is None:
-            services.funding_transition(request=req, name="submit", actor=world.coordinator)
+            services.transition(req, "submit", actor=world.coordinator)
         else:
             decide(world, req, decision, amount)
     action = stored(action)
@@ -112,7 +113,12 @@ def in_funding(world, *, decisions=(("refuse", None),), own_funds=Decimal("0")) 
 def test_start_co_construction_needs_a_working_group_or_a_lead(world):
     action = new_action(world, lead_organisation=None)
     err = assert_refused(
-        "guard", services.start_co_construction, action, action=action, actor=world.coordinator
+        "guard",
+        services.transition,
+        action,
+        action,
+        "start_co_construction",
+        actor=world.coordinator,
     )
     assert "groupe de travail ou un porteur" in err.message
     assert stored(action).state == ActionState.DRAFT
@@ -123,7 +129,7 @@ def test_start_co_construction_with_a_group_or_a_lead(world, named):
     data = {"lead_organisation": None}
     data[named] = world.lead if named == "lead_organisation" else world.working_group
     action = new_action(world, **data)
-    services.start_co_construction(action=action, actor=world.coordinator)
+    services.transition(action, "start_co_construction", actor=world.coordinator)
     assert stored(action).state == ActionState.CO_CONSTRUCTION
 
 
@@ -152,7 +158,7 @@ def incomplete_fiche(world, missing: str) -> Action:
     }
     data.update(MISSING.get(missing, {}))
     action = services.create_action(programme=world.programme, actor=world.coordinator, data=data)
-    action = services.start_co_construction(action=action, actor=world.coordinator)
+    action = services.transition(action, "start_co_construction", actor=world.coordinator)
     if missing != "budget":
         planned = Decimal("0") if missing == "budget_zero" else Decimal("5000")
         services.add_budget_line(
@@ -169,7 +175,7 @@ def incomplete_fiche(world, missing: str) -> Action:
 def test_submit_refused_while_the_fiche_is_incomplete(world, missing):
     action = incomplete_fiche(world, missing)
     assert_refused(
-        "guard", services.submit_to_copil, action, action=action, actor=world.coordinator
+        "guard", services.transition, action, action, "submit_to_copil", actor=world.coordinator
     )
     assert stored(action).state == ActionState.CO_CONSTRUCTION
     assert not ActionSnapshot.objects.filter(action=action).exists()
@@ -177,7 +183,7 @@ def test_submit_refused_while_the_fiche_is_incomplete(world, missing):
 
 def test_submit_a_complete_fiche_freezes_snapshot_version_1(world):
     action = incomplete_fiche(world, "nothing")
-    services.submit_to_copil(action=action, actor=world.coordinator, comment="Pour le COPIL")
+    services.transition(action, "submit_to_copil", actor=world.coordinator, comment="Pour le COPIL")
     after = stored(action)
     assert after.state == ActionState.COPIL_REVIEW
     assert after.submitted_by == world.coordinator
@@ -192,11 +198,11 @@ def test_submit_a_complete_fiche_freezes_snapshot_version_1(world):
 def test_resubmission_after_changes_freezes_version_2_and_keeps_version_1(world):
     action = action_in(world, ActionState.COPIL_REVIEW)
     old_title = action.title
-    services.request_changes(action=action, actor=world.copil, comment="Préciser le public")
+    services.transition(action, "request_changes", actor=world.copil, comment="Préciser le public")
     services.update_action(
         action=stored(action), actor=world.coordinator, data={"title": "Permanences en QPV v2"}
     )
-    services.submit_to_copil(action=stored(action), actor=world.coordinator)
+    services.transition(stored(action), "submit_to_copil", actor=world.coordinator)
     v1, v2 = ActionSnapshot.objects.filter(action=action).order_by("version")
     assert (v1.version, v2.version) == (1, 2)
     text1 = json.dumps(v1.data, ensure_ascii=False)
@@ -212,9 +218,11 @@ def test_the_submitter_may_not_approve_even_as_a_copil_member(world):
     MembershipFactory(user=world.coordinator, programme=world.programme, role=Role.COPIL)
     action = action_in(world, ActionState.COPIL_REVIEW)
     assert action.submitted_by == world.coordinator
-    assert_refused("separation", services.approve, action, action=action, actor=world.coordinator)
+    assert_refused(
+        "separation", services.transition, action, action, "approve", actor=world.coordinator
+    )
     assert stored(action).state == ActionState.COPIL_REVIEW
-    services.approve(action=stored(action), actor=world.copil)
+    services.transition(stored(action), "approve", actor=world.copil)
     assert stored(action).state == ActionState.VALIDATED
     assert last_event().actor == world.copil
 
@@ -223,14 +231,21 @@ def test_the_submitter_may_not_approve_even_as_a_copil_member(world):
 @pytest.mark.parametrize("transition", ["request_changes", "reject"])
 def test_request_changes_and_reject_need_a_comment(world, transition, comment):
     action = action_in(world, ActionState.COPIL_REVIEW)
-    service = services.ACTION_TRANSITIONS[transition]
-    assert_refused("comment", service, action, action=action, actor=world.copil, comment=comment)
+    assert_refused(
+        "comment",
+        services.transition,
+        action,
+        action,
+        transition,
+        actor=world.copil,
+        comment=comment,
+    )
     assert stored(action).state == ActionState.COPIL_REVIEW
 
 
 def test_request_changes_clears_the_submitter(world):
     action = action_in(world, ActionState.COPIL_REVIEW)
-    services.request_changes(action=action, actor=world.copil, comment="À retravailler")
+    services.transition(action, "request_changes", actor=world.copil, comment="À retravailler")
     after = stored(action)
     assert after.state == ActionState.CO_CONSTRUCTION
     assert after.submitted_by is None
@@ -242,9 +257,11 @@ def test_request_changes_clears_the_submitter(world):
 
 def test_open_funding_needs_a_funding_request(world):
     action = action_in(world, ActionState.VALIDATED)
-    assert_refused("guard", services.open_funding, action, action=action, actor=world.coordinator)
+    assert_refused(
+        "guard", services.transition, action, action, "open_funding", actor=world.coordinator
+    )
     add_request(world, action)
-    services.open_funding(action=stored(action), actor=world.coordinator)
+    services.transition(stored(action), "open_funding", actor=world.coordinator)
     assert stored(action).state == ActionState.FUNDING
 
 
@@ -254,10 +271,15 @@ def test_start_implementation_refused_while_a_request_is_undecided(world, reques
     action = validated(world, own_funds=Decimal("18000"))
     req = add_request(world, action)
     if request_state == "submitted":
-        services.funding_transition(request=req, name="submit", actor=world.coordinator)
+        services.transition(req, "submit", actor=world.coordinator)
     action = stored(action)
     err = assert_refused(
-        "guard", services.start_implementation, action, action=action, actor=world.coordinator
+        "guard",
+        services.transition,
+        action,
+        action,
+        "start_implementation",
+        actor=world.coordinator,
     )
     assert "décision" in err.message
 
@@ -274,25 +296,35 @@ def test_start_implementation_refused_while_a_request_is_undecided(world, reques
 def test_start_implementation_needs_the_plan_covered(world, granted, own_funds, allowed):
     action = in_funding(world, decisions=[("grant", granted)], own_funds=own_funds)
     if allowed:
-        services.start_implementation(action=action, actor=world.coordinator)
+        services.transition(action, "start_implementation", actor=world.coordinator)
         assert stored(action).state == ActionState.IMPLEMENTATION
     else:
         assert_refused(
-            "guard", services.start_implementation, action, action=action, actor=world.coordinator
+            "guard",
+            services.transition,
+            action,
+            action,
+            "start_implementation",
+            actor=world.coordinator,
         )
         assert stored(action).state == ActionState.FUNDING
 
 
 def test_start_implementation_covered_by_own_funds_alone(world):
     action = validated(world, own_funds=Decimal("18000"))
-    services.start_implementation(action=action, actor=world.coordinator)
+    services.transition(action, "start_implementation", actor=world.coordinator)
     assert stored(action).state == ActionState.IMPLEMENTATION
 
 
 def test_start_implementation_uncovered_is_refused_without_a_waiver(world):
     action = action_in(world, ActionState.VALIDATED)
     assert_refused(
-        "guard", services.start_implementation, action, action=action, actor=world.coordinator
+        "guard",
+        services.transition,
+        action,
+        action,
+        "start_implementation",
+        actor=world.coordinator,
     )
 
 
@@ -303,7 +335,7 @@ def test_start_implementation_with_a_copil_waiver(world):
     assert (event.event, event.actor) == ("funding_waiver", world.copil)
     assert event.changes == {"funding_waiver": ["", "Urgence sanitaire"]}
     assert event.comment == "Urgence sanitaire"
-    services.start_implementation(action=stored(action), actor=world.coordinator)
+    services.transition(stored(action), "start_implementation", actor=world.coordinator)
     assert stored(action).state == ActionState.IMPLEMENTATION
 
 
@@ -335,7 +367,9 @@ def test_a_funding_waiver_needs_a_reason(world):
 
 def test_rework_after_a_refusal_that_leaves_the_plan_uncovered(world):
     action = in_funding(world, decisions=[("refuse", None)])
-    services.rework(action=action, actor=world.coordinator, comment="Chercher d'autres fonds")
+    services.transition(
+        action, "rework", actor=world.coordinator, comment="Chercher d'autres fonds"
+    )
     after = stored(action)
     assert after.state == ActionState.CO_CONSTRUCTION
     assert after.submitted_by is None
@@ -346,11 +380,15 @@ def test_rework_drops_the_waiver_given_to_the_previous_version(world):
     services.record_funding_waiver(
         action=action, actor=world.copil, comment="Démarrage autorisé sur fonds propres"
     )
-    services.rework(action=stored(action), actor=world.coordinator, comment="Nouveau plan")
+    services.transition(stored(action), "rework", actor=world.coordinator, comment="Nouveau plan")
     assert stored(action).funding_waiver == ""
     event = last_event()
     assert event.event == "rework"
-    assert event.changes == {"funding_waiver": ["Démarrage autorisé sur fonds propres", ""]}
+    # Everything the transition changed is in the trail: the waiver, and the submitter.
+    assert event.changes == {
+        "funding_waiver": ["Démarrage autorisé sur fonds propres", ""],
+        "submitted_by": [world.coordinator.username, None],
+    }
 
 
 @pytest.mark.parametrize(
@@ -366,7 +404,7 @@ def test_rework_drops_the_waiver_given_to_the_previous_version(world):
 )
 def test_rework_refused_without_a_refusal_leaving_the_plan_uncovered(world, decisions, own_funds):
     action = in_funding(world, decisions=decisions, own_funds=own_funds)
-    assert_refused("guard", services.rework, action, action=action, actor=world.coordinator)
+    assert_refused("guard", services.transition, action, action, "rework", actor=world.coordinator)
     assert stored(action).state == ActionState.FUNDING
 
 
@@ -376,8 +414,8 @@ def test_rework_refused_without_a_refusal_leaving_the_plan_uncovered(world, deci
 def in_evaluation(world) -> Action:
     """An action in evaluation with two indicators and nothing measured yet."""
     action = validated(world, own_funds=Decimal("18000"), indicators=2)
-    action = services.start_implementation(action=action, actor=world.coordinator)
-    action = services.finish_implementation(action=action, actor=world.action_lead)
+    action = services.transition(action, "start_implementation", actor=world.coordinator)
+    action = services.transition(action, "finish_implementation", actor=world.action_lead)
     assert stored(action).state == ActionState.EVALUATION
     return stored(action)
 
@@ -403,7 +441,7 @@ def test_close_needs_a_report_and_every_indicator_measured(world, missing):
     if missing == "one_measurement":
         report(world, action)
     action = stored(action)
-    assert_refused("guard", services.close, action, action=action, actor=world.copil)
+    assert_refused("guard", services.transition, action, action, "close", actor=world.copil)
     assert stored(action).state == ActionState.EVALUATION
 
 
@@ -412,7 +450,7 @@ def test_close_with_a_report_and_every_indicator_measured(world):
     for indicator in action.indicators.all():
         measure(world, indicator)
     report(world, action)
-    services.close(action=stored(action), actor=world.copil)
+    services.transition(stored(action), "close", actor=world.copil)
     assert stored(action).state == ActionState.CLOSED
 
 
@@ -433,9 +471,9 @@ ACTIVE = [
 def test_abandon_needs_a_reason(world, state):
     action = action_in(world, state)
     assert_refused(
-        "comment", services.abandon, action, action=action, actor=world.copil, comment=""
+        "comment", services.transition, action, action, "abandon", actor=world.copil, comment=""
     )
-    services.abandon(action=stored(action), actor=world.copil, comment="Plus de porteur")
+    services.transition(stored(action), "abandon", actor=world.copil, comment="Plus de porteur")
     assert stored(action).state == ActionState.ABANDONED
     assert (last_event().from_state, last_event().comment) == (state, "Plus de porteur")
 
@@ -444,7 +482,13 @@ def test_abandon_needs_a_reason(world, state):
 def test_abandon_is_impossible_once_finished(world, state):
     action = action_in(world, state)
     assert_refused(
-        "state", services.abandon, action, action=action, actor=world.copil, comment="Trop tard"
+        "state",
+        services.transition,
+        action,
+        action,
+        "abandon",
+        actor=world.copil,
+        comment="Trop tard",
     )
 
 
@@ -456,12 +500,13 @@ def test_a_copy_that_has_already_moved_is_refused(world, second):
     action = action_in(world, ActionState.COPIL_REVIEW)
     first_copy = Action.objects.get(pk=action.pk)
     second_copy = Action.objects.get(pk=action.pk)
-    services.approve(action=first_copy, actor=world.copil)
+    services.transition(first_copy, "approve", actor=world.copil)
     assert_refused(
         "already_moved",
-        services.ACTION_TRANSITIONS[second],
+        services.transition,
         action,
-        action=second_copy,
+        second_copy,
+        second,
         actor=world.copil2,
         comment=COMMENT,
     )
@@ -471,15 +516,18 @@ def test_a_copy_that_has_already_moved_is_refused(world, second):
 
 def test_a_copy_seen_before_a_resubmission_is_refused(world):
     action = action_in(world, ActionState.COPIL_REVIEW)
-    stale = Action.objects.get(pk=action.pk)
-    services.request_changes(action=action, actor=world.copil, comment="Revoir le budget")
+    seen = version(action)  # the version the COPIL member read
+    services.transition(action, "request_changes", actor=world.copil, comment="Revoir le budget")
     services.update_action(
         action=stored(action), actor=world.coordinator, data={"title": "Version modifiée"}
     )
-    services.submit_to_copil(action=stored(action), actor=world.coordinator)
+    services.transition(stored(action), "submit_to_copil", actor=world.coordinator)
     with pytest.raises(services.Refused) as exc:
-        services.approve(action=stale, actor=world.copil2)
+        services.transition(stored(action), "approve", actor=world.copil2, seen=seen)
     assert exc.value.rule == "already_moved"
+    # The message says what changed since, and who changed it.
+    assert "Soumettre au COPIL" in exc.value.message
+    assert world.coordinator.username in exc.value.message
 
 
 # --- editing the fiche -------------------------------------------------------------------------
@@ -591,15 +639,16 @@ def test_a_part_added_after_the_page_was_read_refuses_the_decision(world):
     """The fiche changes when a part of it does: submitting the version read before a
     colleague added a budget line is refused, nothing moves."""
     action = complete_fiche(world, action_in(world, ActionState.CO_CONSTRUCTION))
-    read = Action.objects.get(pk=action.pk)
+    read = version(action)
     services.add_budget_line(
-        action=read,
+        action=action,
         actor=world.action_lead,
         year=2026,
         category="operating",
         planned=Decimal("300"),
     )
     with pytest.raises(services.Refused) as refused:
-        services.submit_to_copil(action=read, actor=world.coordinator)
+        services.transition(stored(action), "submit_to_copil", actor=world.coordinator, seen=read)
     assert refused.value.rule == "already_moved"
+    assert "Ajout d'une ligne budgétaire" in refused.value.message
     assert Action.objects.get(pk=action.pk).state == ActionState.CO_CONSTRUCTION

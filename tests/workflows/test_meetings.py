@@ -1,30 +1,45 @@
-"""COPIL sessions: agenda, attendance, decisions applied all together or not at all."""
+"""COPIL sessions: agenda, attendance, decisions applied all together or not at all, once the
+séance has taken place, by someone who did not prepare what is decided."""
+
+import datetime
 
 from django.urls import reverse
+from django.utils import timezone
 
+from audit.chain import version
+from audit.models import AuditEvent
 from projects.models import Action, ActionState, AgendaItem, Meeting, Membership, Role
 from tests.world import action_in, build_world, evaluate
 from workflows import flows
-from workflows.models import AuditEvent
 
 
 def stored(action):
     return Action.objects.get(pk=action.pk)
 
 
-def create_session(client, world) -> Meeting:
+YESTERDAY = (timezone.localtime() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT14:00")
+
+
+def create_session(client, world, *, when=YESTERDAY, recorder=None) -> Meeting:
+    """A COPIL séance convened (yesterday, unless said), its register then kept by
+    ``recorder`` (a colleague of the coordinator, who prepared nothing, unless said)."""
     client.force_login(world.coordinator)
     response = client.post(
         reverse("coordo:meetings", args=[world.programme.pk]),
-        {"body": "copil", "date": "2026-12-10T14:00", "place": "Salle du conseil"},
+        {"body": "copil", "date": when, "place": "Salle du conseil"},
     )
     meeting = Meeting.objects.get(programme=world.programme)
     assert response["Location"] == reverse("coordo:meeting", args=[meeting.pk])
+    client.force_login(recorder or world.coordinator2)
     return meeting
 
 
 def register(client, meeting, *, chair, present, decisions, apply=True):
-    data = {"chair": chair.pk if chair else "", "attendees": [u.pk for u in present]}
+    data = {
+        "seen_version": version(meeting),
+        "chair": chair.pk if chair else "",
+        "attendees": [u.pk for u in present],
+    }
     for item in meeting.agenda_items.all():
         decision, comment = decisions.get(item.action_id, ("", ""))
         data[f"decision_{item.pk}"] = decision
@@ -67,7 +82,7 @@ def test_only_the_coordinator_convenes_and_outsiders_see_nothing(client, world):
     )
 
 
-def test_session_decisions_are_applied_in_the_chairs_name(client, world):
+def test_session_decisions_are_recorded_by_whoever_keeps_the_register(client, world):
     approve = action_in(world, ActionState.COPIL_REVIEW)
     reject = action_in(world, ActionState.COPIL_REVIEW)
     close = evaluate(world, action_in(world, ActionState.EVALUATION))
@@ -87,11 +102,15 @@ def test_session_decisions_are_applied_in_the_chairs_name(client, world):
     assert stored(approve).state == ActionState.VALIDATED
     assert stored(reject).state == ActionState.REJECTED
     assert stored(close).state == ActionState.CLOSED
+    # The trail names who recorded each decision, and in its comment the body, the séance and
+    # its chair: nobody's name is put on a decision they did not record.
     event = AuditEvent.objects.get(event="reject", object_id=str(reject.pk))
-    assert event.actor == world.copil
-    assert event.comment.startswith("Hors du champ du contrat — Comité de pilotage (COPIL) du")
-    assert AuditEvent.objects.get(event="approve", object_id=str(approve.pk)).comment
-    assert flows.open_task(stored(approve)).flow_task.name == "plan_funding"
+    assert event.actor == world.coordinator2
+    assert event.comment.startswith("Hors du champ du contrat — décision de la séance")
+    assert world.copil.username in event.comment
+    approved = AuditEvent.objects.get(event="approve", object_id=str(approve.pk))
+    assert approved.actor == world.coordinator2 and "Comité de pilotage (COPIL)" in approved.comment
+    assert flows.open_task(stored(approve)).flow_task.name == "validated"
     assert Meeting.objects.get(pk=meeting.pk).applied_at is not None
     minutes = client.get(reverse("coordo:meeting-minutes", args=[meeting.pk])).content.decode()
     assert "Hors du champ du contrat" in minutes and "Objectifs atteints" in minutes
@@ -136,7 +155,7 @@ def test_one_refused_item_applies_nothing_and_names_the_item(client, world):
 def test_the_preparer_may_not_chair_the_approval_of_their_own_fiche(client, world):
     Membership.objects.create(user=world.coordinator, programme=world.programme, role=Role.COPIL)
     fiche = action_in(world, ActionState.COPIL_REVIEW)  # submitted by the coordinator
-    meeting = create_session(client, world)
+    meeting = create_session(client, world, recorder=world.coordinator)
     response = register(
         client,
         meeting,
@@ -148,6 +167,51 @@ def test_the_preparer_may_not_chair_the_approval_of_their_own_fiche(client, worl
     _nothing_applied(meeting, (fiche, ActionState.COPIL_REVIEW))
 
 
+def test_the_preparer_may_not_record_the_approval_with_someone_else_in_the_chair(client, world):
+    """The séance register is no way around the separation of duties: the coordinator who
+    submitted the fiche names another member chair and records « approve » — refused."""
+    fiche = action_in(world, ActionState.COPIL_REVIEW)  # submitted by the coordinator
+    meeting = create_session(client, world, recorder=world.coordinator)
+    response = register(
+        client,
+        meeting,
+        chair=world.copil2,
+        present=[world.copil2, world.coordinator],
+        decisions={fiche.pk: ("approve", "")},
+    )
+    assert "celui qui prépare ne peut pas approuver" in response.content.decode()
+    _nothing_applied(meeting, (fiche, ActionState.COPIL_REVIEW))
+    assert not AuditEvent.objects.filter(event="approve").exists()
+    # A colleague who did not prepare it records the same decision: it applies, in their name.
+    client.force_login(world.coordinator2)
+    register(
+        client,
+        meeting,
+        chair=world.copil2,
+        present=[world.copil2],
+        decisions={fiche.pk: ("approve", "")},
+    )
+    assert stored(fiche).state == ActionState.VALIDATED
+    assert AuditEvent.objects.get(event="approve").actor == world.coordinator2
+
+
+def test_decisions_apply_only_once_the_seance_has_taken_place(client, world):
+    fiche = action_in(world, ActionState.COPIL_REVIEW)
+    later = (timezone.localtime() + datetime.timedelta(days=12)).strftime("%Y-%m-%dT14:00")
+    meeting = create_session(client, world, when=later)
+    response = register(
+        client,
+        meeting,
+        chair=world.copil,
+        present=[world.copil],
+        decisions={fiche.pk: ("approve", "")},
+    )
+    assert "ses décisions s&#x27;appliquent à partir de cette date" in response.content.decode()
+    _nothing_applied(meeting, (fiche, ActionState.COPIL_REVIEW))
+    # What was typed is kept for the day of the séance.
+    assert AgendaItem.objects.get(meeting=meeting, action=fiche).decision == "approve"
+
+
 def test_the_chair_must_be_present_and_a_fiche_moved_since_is_refused(client, world):
     fiche = action_in(world, ActionState.COPIL_REVIEW)
     meeting = create_session(client, world)
@@ -157,7 +221,7 @@ def test_the_chair_must_be_present_and_a_fiche_moved_since_is_refused(client, wo
     assert "doit figurer parmi les présents" in response.content.decode()
     from workflows import services
 
-    services.request_changes(action=fiche, actor=world.copil2, comment="À revoir")
+    services.transition(fiche, "request_changes", actor=world.copil2, comment="À revoir")
     response = register(
         client,
         meeting,
@@ -165,7 +229,7 @@ def test_the_chair_must_be_present_and_a_fiche_moved_since_is_refused(client, wo
         present=[world.copil],
         decisions={fiche.pk: ("approve", "")},
     )
-    assert "n&#x27;est pas possible depuis l&#x27;état" in response.content.decode()
+    assert "depuis son inscription à l&#x27;ordre du jour" in response.content.decode()
     _nothing_applied(meeting, (fiche, ActionState.CO_CONSTRUCTION))
 
 

@@ -7,16 +7,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
+from audit.chain import version
+from audit.models import AuditEvent
 from projects.models import Action, ActionState
 from tests.world import action_in, new_action
 from workflows import services
-from workflows.models import AuditEvent
-from workflows.views import version_token
 
 
 def seen(action) -> dict:
     """What the decision form carries: the version of the fiche the user is looking at."""
-    return {"seen_version": version_token(Action.objects.get(pk=action.pk))}
+    return {"seen_version": version(Action.objects.get(pk=action.pk))}
 
 
 def login(client, user):
@@ -106,7 +106,7 @@ def test_submitter_sees_why_they_cannot_approve(client, world):
     action = action_in(world, ActionState.COPIL_REVIEW)  # submitted by the coordinator
     login(client, world.coordinator)
     page = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
-    assert "ne peut pas l&#x27;approuver" in page or "ne peut pas l'approuver" in page
+    assert "celui qui prépare ne peut pas approuver" in page
     response = client.post(
         reverse("coordo:action-transition", args=[action.pk, "approve"]),
         seen(action),
@@ -133,18 +133,21 @@ def test_decision_on_a_stale_page_is_not_applied(client, world):
     login(client, world.copil)
     page_seen = seen(action)
     # Meanwhile another COPIL member sends the fiche back, and it is edited and resubmitted.
-    services.request_changes(action=action, actor=world.copil2, comment="Revoir le budget")
+    services.transition(action, "request_changes", actor=world.copil2, comment="Revoir le budget")
     services.update_action(
         action=Action.objects.get(pk=action.pk), actor=world.coordinator, data={"title": "V2"}
     )
-    services.submit_to_copil(action=Action.objects.get(pk=action.pk), actor=world.coordinator)
+    services.transition(
+        Action.objects.get(pk=action.pk), "submit_to_copil", actor=world.coordinator
+    )
     events = AuditEvent.objects.count()
     response = client.post(
         reverse("coordo:action-transition", args=[action.pk, "approve"]),
         {**page_seen, "comment": "Vu"},
         follow=True,
     )
-    assert "a changé depuis l&#x27;affichage" in response.content.decode()
+    assert "depuis que vous avez ouvert la page" in response.content.decode()
+    assert "Soumettre au COPIL" in response.content.decode()  # what changed since
     assert Action.objects.get(pk=action.pk).state == ActionState.COPIL_REVIEW
     assert AuditEvent.objects.count() == events
 
@@ -203,6 +206,7 @@ def test_working_group_member_edits_the_fiche(client, world):
     response = client.post(
         reverse("coordo:action-edit", args=[action.pk]),
         {
+            **seen(action),
             "title": action.title,
             "target_public": "Parents et enfants de 3 à 11 ans",
             "lead_organisation": world.lead.pk,
@@ -216,7 +220,7 @@ def test_working_group_member_edits_the_fiche(client, world):
     assert event.actor == world.wg_member
     assert event.changes == {
         "target_public": ["", "Parents et enfants de 3 à 11 ans"],
-        "participation_level": ["Consultation", "Co-construction"],
+        "participation_level": ["consultation", "co_construction"],
     }
 
 
@@ -265,14 +269,22 @@ def test_french_whatever_the_browser_says_until_the_user_picks_english(client, w
 
 
 def test_budget_line_and_indicator_are_added_from_the_fiche(client, world):
-    action = services.start_co_construction(action=new_action(world), actor=world.coordinator)
+    action = services.transition(
+        new_action(world), "start_co_construction", actor=world.coordinator
+    )
     login(client, world.wg_member)
     services.update_action(
         action=action, actor=world.coordinator, data={"working_group": world.working_group}
     )
     url = reverse("coordo:action-add", args=[action.pk, "budget"])
     response = client.post(
-        url, {"budget-year": "2026", "budget-category": "services", "budget-planned": "4500,50"}
+        url,
+        {
+            **seen(action),
+            "budget-year": "2026",
+            "budget-category": "services",
+            "budget-planned": "4500,50",
+        },
     )
     assert response.status_code == 302
     line = Action.objects.get(pk=action.pk).budget_lines.get()
@@ -280,27 +292,42 @@ def test_budget_line_and_indicator_are_added_from_the_fiche(client, world):
     assert AuditEvent.objects.filter(event="add_budget_line", actor=world.wg_member).exists()
     response = client.post(
         reverse("coordo:action-add", args=[action.pk, "indicateur"]),
-        {"indicator-kind": "result", "indicator-label": "Part de parents satisfaits"},
+        {
+            **seen(action),
+            "indicator-kind": "result",
+            "indicator-label": "Part de parents satisfaits",
+        },
     )
     assert Action.objects.get(pk=action.pk).indicators.get().label == "Part de parents satisfaits"
 
 
 def test_bad_budget_line_is_refused_with_a_message_and_nothing_saved(client, world):
-    action = services.start_co_construction(action=new_action(world), actor=world.coordinator)
+    action = services.transition(
+        new_action(world), "start_co_construction", actor=world.coordinator
+    )
     login(client, world.coordinator)
     events = AuditEvent.objects.count()
+    add = reverse("coordo:action-add", args=[action.pk, "budget"])
     response = client.post(
-        reverse("coordo:action-add", args=[action.pk, "budget"]),
-        {"budget-year": "2026", "budget-category": "staff", "budget-planned": "-3"},
+        add,
+        {**seen(action), "budget-year": "2026", "budget-category": "staff", "budget-planned": "-3"},
         follow=True,
     )
     assert "supérieure ou égale à 0" in response.content.decode()
-    # The same year and category twice: refused with a readable message.
-    good = {"budget-year": "2026", "budget-category": "staff", "budget-planned": "10"}
-    client.post(reverse("coordo:action-add", args=[action.pk, "budget"]), good)
-    response = client.post(
-        reverse("coordo:action-add", args=[action.pk, "budget"]), good, follow=True
-    )
+    good = {
+        **seen(action),
+        "budget-year": "2026",
+        "budget-category": "staff",
+        "budget-planned": "10",
+    }
+    client.post(add, good)
+    # The same form posted twice (a double click, or the back button): the second finds the
+    # fiche changed since its page was shown, and says by what.
+    response = client.post(add, good, follow=True)
+    assert "depuis que vous avez ouvert la page" in response.content.decode()
+    assert "Ajout d&#x27;une ligne budgétaire" in response.content.decode()
+    # The same year and category from an up-to-date page: refused with a readable message.
+    response = client.post(add, {**good, **seen(action)}, follow=True)
     assert "existe déjà" in response.content.decode()
     assert Action.objects.get(pk=action.pk).budget_lines.count() == 1
     assert AuditEvent.objects.count() == events + 1
@@ -354,7 +381,14 @@ def test_action_list_filters_and_search(client, world):
     task.data = {"due": "2020-01-01"}
     task.save(update_fields=["data"])
     assert _listed(client, world, retard=1) == {b.title}
-    assert _listed(client, world, etat="nonsense", annee="x") == {a.title, b.title, c.title}
+    # A filter no picker could send is not applied, and the page says why (no server error).
+    response = client.get(
+        reverse("coordo:programme", args=[world.programme.pk]), {"etat": "nonsense", "annee": "x"}
+    )
+    assert response.status_code == 400
+    assert "Année : Saisissez un nombre entier." in response.content.decode()
+    listed = {a.title for a in response.context["page"].object_list}
+    assert listed == {a.title, b.title, c.title}
 
 
 def test_members_comment_the_fiche_and_readers_cannot(client, world):
@@ -379,13 +413,15 @@ def test_members_comment_the_fiche_and_readers_cannot(client, world):
 
 def test_diff_between_two_versions_sent_to_the_copil(client, world):
     action = action_in(world, ActionState.COPIL_REVIEW)
-    services.request_changes(action=action, actor=world.copil, comment="Préciser le public")
+    services.transition(action, "request_changes", actor=world.copil, comment="Préciser le public")
     services.update_action(
         action=Action.objects.get(pk=action.pk),
         actor=world.coordinator,
         data={"target_public": "Enfants de 6 à 11 ans des Hauts-Prés"},
     )
-    services.submit_to_copil(action=Action.objects.get(pk=action.pk), actor=world.coordinator)
+    services.transition(
+        Action.objects.get(pk=action.pk), "submit_to_copil", actor=world.coordinator
+    )
     login(client, world.copil)
     page = client.get(reverse("coordo:action-versions", args=[action.pk]))
     assert page.context["fiche"] == [
@@ -447,15 +483,15 @@ def test_all_my_fiches_across_programmes_with_a_programme_filter(client, world):
     assert response.status_code == 404
 
 
-def test_english_user_sees_english_labels_but_snapshots_stay_french(client, world):
+def test_english_user_sees_english_labels_and_snapshots_keep_field_names(client, world):
     action = action_in(world, ActionState.COPIL_REVIEW)
     login(client, world.copil)
     client.post(reverse("set_language"), {"language": "en"})
     page = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
     assert "Submitted to the COPIL" in page
-    # The snapshot of a fiche resubmitted by an English-speaking coordinator keeps French keys,
-    # so that it still compares with the first version.
-    services.request_changes(action=action, actor=world.copil, comment="Revoir")
+    # The snapshot of a fiche resubmitted by an English-speaking coordinator is keyed by field
+    # names like the first version, so that the two still compare.
+    services.transition(action, "request_changes", actor=world.copil, comment="Revoir")
     from django.utils import translation
 
     with translation.override("en"):
@@ -464,6 +500,11 @@ def test_english_user_sees_english_labels_but_snapshots_stay_french(client, worl
             actor=world.coordinator,
             data={"target_public": "Collégiens"},
         )
-        services.submit_to_copil(action=Action.objects.get(pk=action.pk), actor=world.coordinator)
-    latest = Action.objects.get(pk=action.pk).snapshots.latest("version").data["fiche"]
-    assert "public visé" in latest and "target public" not in latest
+        services.transition(
+            Action.objects.get(pk=action.pk), "submit_to_copil", actor=world.coordinator
+        )
+    first, latest = (
+        s.data["fiche"] for s in Action.objects.get(pk=action.pk).snapshots.order_by("version")
+    )
+    assert set(first) == set(latest) == set(Action.FICHE_FIELDS)
+    assert latest["target_public"] == "Collégiens"

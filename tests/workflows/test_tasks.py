@@ -8,17 +8,17 @@ from django.urls import reverse
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from audit.models import AuditEvent
 from projects.models import ActionState
 from tests.world import action_in, build_world, new_action
 from workflows import flows
-from workflows.models import AuditEvent
 
 
 def test_copil_member_sees_the_decision_in_the_home_inbox(client, world):
     action = action_in(world, ActionState.COPIL_REVIEW)
     client.force_login(world.copil)
     page = client.get(reverse("coordo:home")).content.decode()
-    assert "Décision du COPIL" in page
+    assert "Valider, demander des modifications ou rejeter" in page
     assert reverse("coordo:action", args=[action.pk]) in page
     client.force_login(world.ars_referent)
     page = client.get(reverse("coordo:home")).content.decode()
@@ -32,7 +32,10 @@ def test_take_then_release_a_task(client, world):
     assert client.post(reverse("coordo:task-take", args=[task.pk])).status_code == 302
     assert Task.objects.get(pk=task.pk).owner == world.copil
     taken = AuditEvent.objects.get(event="take_task", object_id=str(action.pk))
-    assert taken.actor == world.copil and taken.comment == "Décision du COPIL"
+    assert (
+        taken.actor == world.copil
+        and taken.comment == "Valider, demander des modifications ou rejeter"
+    )
     # The colleague sees who holds it and may take it over.
     client.force_login(world.copil2)
     home = client.get(reverse("coordo:home")).content.decode()
@@ -67,7 +70,7 @@ def test_deciding_a_task_held_by_a_colleague_completes_it_for_the_decider(world)
     action = action_in(world, ActionState.COPIL_REVIEW)
     task = flows.open_task(action)
     services.take_task(task_id=task.pk, actor=world.copil)
-    services.approve(action=action, actor=world.copil2)
+    services.transition(action, "approve", actor=world.copil2)
     done = Task.objects.get(pk=task.pk)
     assert (done.status, done.owner) == ("DONE", world.copil2)
 
@@ -141,7 +144,7 @@ def test_overdue_task_is_escalated_to_the_coordinator_by_workflow_timers(client,
     assert "escalated" in task.data
     assert task.status == STATUS.NEW  # still the COPIL's to decide
     event = AuditEvent.objects.get(event="escalate", object_id=str(action.pk))
-    assert event.actor is None and "Décision du COPIL" in event.comment
+    assert event.actor is None and "Valider, demander des modifications ou rejeter" in event.comment
     assert flows.disagreements() == []
     client.force_login(world.coordinator)
     assert "Retards signalés" in client.get(reverse("coordo:home")).content.decode()
@@ -154,5 +157,5 @@ def test_a_task_done_in_time_disarms_its_deadline(world):
 
     action = action_in(world, ActionState.COPIL_REVIEW)
     task = flows.open_task(action)
-    services.approve(action=action, actor=world.copil)
+    services.transition(action, "approve", actor=world.copil)
     assert _deadline_timer(task).status == STATUS.CANCELED

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from workflows import db_guards
+from audit import db_guards
 
 
 def install(apps, schema_editor):

@@ -3,10 +3,10 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from funding.imports import FileRefused, read_workbook
+from importer.archive import FileRefused
+from importer.reader import read_workbook
 from projects.models import Programme
-from workflows.imports import ImportRefused, import_workbook
-from workflows.services import Refused
+from workflows.services import ImportRefused, Refused, import_workbook
 
 
 class Command(BaseCommand):

@@ -1,0 +1,63 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from audit.chain import verify_chain
+from audit.labels import Labels
+from audit.models import AuditEvent
+from projects.models import Action, ActionState, Membership, Programme, Role
+from workflows import services
+from workflows.services import Refused
+
+
+def test_seed_demo_covers_every_state_and_every_role_and_runs_twice(db):
+    call_command("seed_demo")
+    counts = (Programme.objects.count(), Action.objects.count(), AuditEvent.objects.count())
+    states = set(Action.objects.values_list("state", flat=True))
+    assert states == set(ActionState.values)
+    assert 25 <= counts[1] <= 40
+    roles = set(Membership.objects.values_list("role", flat=True))
+    assert roles == set(Role.values)
+    assert set(Programme.objects.values_list("kind", flat=True)) == {"CLS", "CLSM"}
+    # States were reached through the services: each non-draft fiche has transition events.
+    closed = Action.objects.filter(state=ActionState.CLOSED).first()
+    events = list(
+        AuditEvent.objects.filter(object_id=str(closed.pk), object_type="projects.action")
+        .order_by("seq")
+        .values_list("event", flat=True)
+    )
+    assert events[0] == "create"
+    assert events[-1] == "close"
+    assert "approve" in events and "start_implementation" in events
+    for programme in Programme.objects.all():
+        assert verify_chain(programme_id=programme.pk).ok
+    # Every event of the demo's trail has a readable label in the audit-trail export.
+    labels = Labels("fr")
+    for object_type, event in AuditEvent.objects.values_list("object_type", "event").distinct():
+        assert labels.event_label(object_type, event) != event, event
+    # One fiche in evaluation is ready for the COPIL to close; the others are not yet.
+    elue = get_user_model().objects.get(username="elue")
+    ready = Action.objects.get(state=ActionState.EVALUATION, evaluation_report__isnull=False)
+    unready = Action.objects.filter(state=ActionState.EVALUATION).exclude(pk=ready.pk).first()
+    with pytest.raises(Refused) as refused:
+        services.transition(unready, "close", actor=elue)
+    assert refused.value.rule == "guard"
+    assert services.transition(ready, "close", actor=elue).state == ActionState.CLOSED
+    counts = (Programme.objects.count(), Action.objects.count(), AuditEvent.objects.count())
+
+    call_command("seed_demo")
+    assert (
+        Programme.objects.count(),
+        Action.objects.count(),
+        AuditEvent.objects.count(),
+    ) == counts
+
+
+def test_seed_demo_benchmark_programme_tops_up(db):
+    call_command("seed_demo", actions=12)
+    bench = Programme.objects.get(name__contains="benchmark")
+    assert bench.actions.count() == 12
+    assert set(bench.actions.values_list("state", flat=True)) == set(ActionState.values)
+    call_command("seed_demo", actions=15)
+    assert bench.actions.count() == 15
+    assert verify_chain(programme_id=bench.pk).ok

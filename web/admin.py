@@ -1,0 +1,209 @@
+"""The Django admin: technical administration, not a back door.
+
+Records that change through Coordo's lifecycle and services (fiches, funding, evaluation, the
+audit trail) are read-only here. A programme's set-up (the programme, its axes and objectives,
+working groups, organisations and memberships) can be edited here by the administrator — to
+create a programme and its first coordinator — but every save goes through the audited
+service, so that the trail says who changed what; nothing is deleted (a membership ends by
+being made inactive).
+"""
+
+from django.contrib import admin
+
+from audit.models import AuditEvent
+from evaluation.models import EvaluationReport, Indicator, Measurement
+from funding.models import BudgetLine, FundingRequest, Tranche
+from projects.models import (
+    Action,
+    ActionSnapshot,
+    AgendaItem,
+    Axis,
+    Meeting,
+    Membership,
+    Objective,
+    Organisation,
+    Programme,
+    WorkingGroup,
+)
+from workflows import services
+
+from .pages import client_ip
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that only change through Coordo's services (which audit them)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SetUpAdmin(admin.ModelAdmin):
+    """A programme's set-up: saved through the audited service, never deleted."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        fields = {f.name for f in obj._meta.concrete_fields}
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in fields}
+        target = type(obj).objects.get(pk=obj.pk) if change else type(obj)()
+        saved = services.save_structure(
+            target, actor=request.user, data=data, ip=client_ip(request)
+        )
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        """Many-to-many fields are saved by the service too (``Programme.signatories``)."""
+        if "signatories" in form.cleaned_data:
+            services.set_signatories(
+                programme=form.instance,
+                actor=request.user,
+                organisations=form.cleaned_data["signatories"],
+                ip=client_ip(request),
+            )
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(SetUpAdmin):
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(SetUpAdmin):
+    list_display = ["name", "kind", "territory", "start_date", "end_date", "status"]
+    list_filter = ["kind", "status"]
+    search_fields = ["name", "territory"]
+    readonly_fields = ["status"]  # changes through its lifecycle only
+    filter_horizontal = ["signatories"]
+
+
+@admin.register(Axis)
+class AxisAdmin(SetUpAdmin):
+    list_display = ["programme", "number", "title"]
+    list_filter = ["programme"]
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(SetUpAdmin):
+    list_display = ["title", "level", "axis"]
+    list_filter = ["level", "axis__programme"]
+    search_fields = ["title"]
+
+
+@admin.register(WorkingGroup)
+class WorkingGroupAdmin(SetUpAdmin):
+    list_display = ["name", "programme"]
+    list_filter = ["programme"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(SetUpAdmin):
+    list_display = ["user", "programme", "role", "organisation", "working_group", "is_active"]
+    list_filter = ["programme", "role", "is_active"]
+    search_fields = ["user__username", "user__last_name", "organisation__name"]
+    autocomplete_fields = ["user", "organisation"]
+
+
+@admin.register(Action)
+class ActionAdmin(ReadOnlyAdmin):
+    """Fiches change through the application (co-construction and transitions are audited)."""
+
+    list_display = ["title", "programme", "state", "lead_organisation", "planned_start"]
+    list_filter = ["programme", "state"]
+    search_fields = ["title"]
+    list_select_related = ["programme", "lead_organisation"]
+
+
+@admin.register(ActionSnapshot)
+class ActionSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["action", "version", "submitted_at", "submitted_by"]
+    list_select_related = ["action", "submitted_by"]
+
+
+class AgendaItemInline(admin.TabularInline):
+    model = AgendaItem
+    extra = 0
+    can_delete = False
+    readonly_fields = ["position", "action", "state_at_agenda", "decision", "comment"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Meeting)
+class MeetingAdmin(ReadOnlyAdmin):
+    list_display = ["programme", "body", "date", "place", "chair", "applied_at"]
+    list_filter = ["programme", "body"]
+    inlines = [AgendaItemInline]
+
+
+@admin.register(BudgetLine)
+class BudgetLineAdmin(ReadOnlyAdmin):
+    list_display = ["action", "year", "category", "planned", "actual"]
+    list_select_related = ["action"]
+
+
+@admin.register(FundingRequest)
+class FundingRequestAdmin(ReadOnlyAdmin):
+    list_display = [
+        "action",
+        "funder",
+        "scheme",
+        "year",
+        "requested_amount",
+        "granted_amount",
+        "state",
+    ]
+    list_filter = ["state", "year", "funder"]
+    list_select_related = ["action", "funder"]
+
+
+@admin.register(Tranche)
+class TrancheAdmin(ReadOnlyAdmin):
+    list_display = ["request", "label", "expected_date", "expected_amount", "received_date"]
+    list_select_related = ["request", "request__action", "request__funder"]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(ReadOnlyAdmin):
+    list_display = ["label", "kind", "action", "target"]
+    list_select_related = ["action"]
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(ReadOnlyAdmin):
+    list_display = ["indicator", "date", "value"]
+    list_select_related = ["indicator"]
+
+
+@admin.register(EvaluationReport)
+class EvaluationReportAdmin(ReadOnlyAdmin):
+    list_display = ["action", "written_by", "written_at"]
+    list_select_related = ["action", "written_by"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The audit trail is append-only: read-only here, and the database refuses changes."""
+
+    list_display = [
+        "programme",
+        "seq",
+        "at",
+        "actor_label",
+        "event",
+        "object_repr",
+        "from_state",
+        "to_state",
+    ]
+    list_filter = ["programme", "event"]
+    search_fields = ["object_repr", "actor_label", "comment"]
+    list_select_related = ["programme"]

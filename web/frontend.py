@@ -1,0 +1,152 @@
+"""Coordo's pages as one application of viewflow's Material frontend (drawer, toolbar,
+shipped fonts and icons). The pages are plain Django views; Turbo navigation is switched off
+inside their content so that forms behave as forms."""
+
+from django.urls import path
+from viewflow.urls import Application
+
+from .views import actions, audit, evaluation, funding, home, imports, meetings, reports
+from .views import programme as programme_views
+
+
+class CoordoApp(Application):
+    title = "Coordo"
+    app_name = "coordo"
+    icon = "health_and_safety"
+    menu_template_name = "coordo/menu.html"
+
+    home_path = path("", home.home, name="home")
+    actions_path = path("actions/", actions.action_list, name="actions")
+    programme_path = path("dispositifs/<int:pk>/", actions.programme_detail, name="programme")
+    programme_transition_path = path(
+        "dispositifs/<int:pk>/transitions/<str:name>/",
+        programme_views.programme_transition,
+        name="programme-transition",
+    )
+    action_create_path = path(
+        "dispositifs/<int:pk>/proposer/", actions.action_create, name="action-create"
+    )
+    action_path = path("actions/<int:pk>/", actions.action_detail, name="action")
+    action_edit_path = path("actions/<int:pk>/modifier/", actions.action_edit, name="action-edit")
+    action_waiver_path = path(
+        "actions/<int:pk>/derogation/", funding.action_waiver, name="action-waiver"
+    )
+    action_comment_path = path(
+        "actions/<int:pk>/commenter/", actions.action_comment, name="action-comment"
+    )
+    action_versions_path = path(
+        "actions/<int:pk>/versions/", actions.snapshot_diff, name="action-versions"
+    )
+    action_add_path = path(
+        "actions/<int:pk>/ajouter/<str:part>/", actions.action_add_part, name="action-add"
+    )
+    meetings_path = path("dispositifs/<int:pk>/seances/", meetings.meeting_list, name="meetings")
+    meeting_path = path("seances/<int:pk>/", meetings.meeting_detail, name="meeting")
+    meeting_minutes_path = path(
+        "seances/<int:pk>/compte-rendu/", meetings.meeting_minutes, name="meeting-minutes"
+    )
+    inbox_path = path("taches/", home.inbox, name="inbox")
+    funding_path = path("dispositifs/<int:pk>/financements/", funding.funding, name="funding")
+    funding_create_path = path(
+        "actions/<int:pk>/financements/", funding.funding_request_create, name="funding-create"
+    )
+    funding_request_path = path(
+        "financements/<int:pk>/", funding.funding_request_detail, name="funding-request"
+    )
+    funding_transition_path = path(
+        "financements/<int:pk>/transitions/<str:name>/",
+        funding.funding_request_transition,
+        name="funding-transition",
+    )
+    tranche_add_path = path(
+        "financements/<int:pk>/versements/", funding.tranche_add, name="tranche-add"
+    )
+    tranche_receive_path = path(
+        "versements/<int:pk>/reception/", funding.tranche_receive, name="tranche-receive"
+    )
+    funding_export_path = path(
+        "dispositifs/<int:pk>/financements/classeur.xlsx",
+        funding.funding_export,
+        name="funding-export",
+    )
+    task_take_path = path("taches/<int:pk>/prendre/", home.task_take, name="task-take")
+    task_release_path = path("taches/<int:pk>/liberer/", home.task_release, name="task-release")
+    action_transition_path = path(
+        "actions/<int:pk>/transitions/<str:name>/",
+        actions.action_transition,
+        name="action-transition",
+    )
+    # Evaluation: measurements from the fiche, the evaluation report (evaluation.py).
+    measurement_add_path = path(
+        "actions/<int:pk>/indicateurs/<int:indicator_pk>/mesures/",
+        evaluation.measurement_add,
+        name="measurement-add",
+    )
+    evaluation_report_path = path(
+        "actions/<int:pk>/evaluation/rapport/",
+        evaluation.evaluation_report,
+        name="evaluation-report",
+    )
+    # The audit-trail export for the ARS (audit.py).
+    audit_export_path = path(
+        "dispositifs/<int:pk>/journal-audit/", audit.audit_export_page, name="audit-export"
+    )
+    audit_export_xlsx_path = path(
+        "dispositifs/<int:pk>/journal-audit/journal.xlsx",
+        audit.audit_export_download,
+        {"extension": "xlsx"},
+        name="audit-export-xlsx",
+    )
+    audit_export_csv_path = path(
+        "dispositifs/<int:pk>/journal-audit/journal.csv",
+        audit.audit_export_download,
+        {"extension": "csv"},
+        name="audit-export-csv",
+    )
+    # The dashboard and the annual report of a programme (reports.py).
+    dashboard_path = path(
+        "dispositifs/<int:pk>/tableau-de-bord/", reports.dashboard, name="dashboard"
+    )
+    annual_report_choose_path = path(
+        "dispositifs/<int:pk>/rapport/", reports.annual_report_choose, name="annual-reports"
+    )
+    annual_report_path = path(
+        "dispositifs/<int:pk>/rapport/<int:year>/",
+        reports.annual_report_page,
+        name="annual-report",
+    )
+    annual_report_xlsx_path = path(
+        "dispositifs/<int:pk>/rapport/<int:year>/rapport.xlsx",
+        reports.annual_report_xlsx,
+        name="annual-report-xlsx",
+    )
+    # Import of existing fiches and funding from a workbook (imports.py).
+    import_path = path("dispositifs/<int:pk>/import/", imports.import_page, name="import")
+    import_template_path = path(
+        "dispositifs/<int:pk>/import/modele.xlsx",
+        imports.import_template,
+        name="import-template",
+    )
+
+
+def menu(request) -> dict:
+    """The drawer's links (context processor)."""
+    if not request.user.is_authenticated:
+        return {}
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from projects.permissions import visible_programmes
+
+    items = [
+        (reverse("coordo:home"), "home", _("Accueil")),
+        (reverse("coordo:inbox"), "assignment", _("Mes tâches")),
+        (reverse("coordo:actions"), "list_alt", _("Toutes les fiches actions")),
+    ]
+    for programme in visible_programmes(request.user).order_by("name").only("pk", "name"):
+        items.append((reverse("coordo:programme", args=[programme.pk]), "folder", programme.name))
+        items.append((reverse("coordo:meetings", args=[programme.pk]), "groups", _("Séances")))
+        items.append(
+            (reverse("coordo:dashboard", args=[programme.pk]), "insights", _("Tableau de bord"))
+        )
+    return {"coordo_menu": items}

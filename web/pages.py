@@ -1,0 +1,76 @@
+"""What every page does the same way: who is asking from where, which version they saw, how a
+refusal of the services is shown (403 for the role, a message otherwise), how forms fail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from workflows.services import Refused
+
+PAGE_SIZE = 50
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def seen(request: HttpRequest) -> int:
+    """The version of the object the page showed (``seen_version``, posted by every form that
+    changes it). A form without it counts as stale: nothing is saved from a page of unknown age."""
+    value = request.POST.get("seen_version", "")
+    return int(value) if value.isdigit() and len(value) < 19 else -1
+
+
+def run_from_page(request: HttpRequest, call: Callable, success: str) -> bool:
+    """Run a service for a form posted from a page: a refusal for the role is a 403 (the user
+    may see but not do); any other refusal is shown as a message, nothing changed."""
+    try:
+        call()
+    except Refused as exc:
+        if exc.rule == "role":
+            raise PermissionDenied(exc.message) from exc
+        messages.error(request, exc.message)
+        return False
+    messages.success(request, success)
+    return True
+
+
+def form_errors(form, exc: Refused) -> None:
+    """A refusal of the services shown on the form it came from."""
+    if exc.errors:
+        for field, errors in exc.errors.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.message)
+
+
+def form_messages(request: HttpRequest, form, prefix: str = "") -> None:
+    """The errors of a small form posted from a bigger page, as messages on that page."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        text = f"{label} : {' '.join(errors)}" if label else " ".join(errors)
+        messages.error(request, f"{prefix}{text}")
+
+
+def status(form) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+def without_page(params) -> str:
+    copy = params.copy()
+    copy.pop("page", None)
+    return copy.urlencode()
+
+
+def filter_errors(filters) -> list[str]:
+    """The errors of a list page's filters, each with the label of its field."""
+    form = filters.form
+    return [
+        f"{form.fields[name].label} : {error}" if name in form.fields else error
+        for name, errors in filters.errors.items()
+        for error in errors
+    ]

@@ -1,0 +1,376 @@
+"""The fiches actions: their lists, the fiche page (with its history), proposing and editing a
+fiche, its budget and indicators, its decisions, and the versions submitted to the COPIL.
+
+Visibility comes from memberships: another programme's fiches answer 404; what a role may see
+but not do answers 403. What a page offers comes from the services' predicates.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from audit import chain
+from audit.export import EXPORT_ROLES
+from audit.labels import Labels
+from audit.models import AuditEvent
+from projects import lifecycle
+from projects.models import Action, ActionState, Organisation, Programme
+from projects.permissions import (
+    get_visible_action,
+    get_visible_programme,
+    roles_in,
+    visible_actions,
+    visible_programmes,
+)
+from workflows import flows, services
+from workflows.services.runner import roles_label
+
+from ..evaluation_section import evaluation_section
+from ..filters import ActionFilter
+from ..forms import BudgetLineForm, FicheForm, FundingRequestForm, IndicatorForm
+from ..pages import (
+    PAGE_SIZE,
+    client_ip,
+    filter_errors,
+    form_errors,
+    form_messages,
+    run_from_page,
+    seen,
+    status,
+    without_page,
+)
+
+
+@login_required
+def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action_list(request, get_visible_programme(request.user, pk))
+
+
+@login_required
+def action_list(request: HttpRequest) -> HttpResponse:
+    """Every fiche of the user's programmes; ``?dispositif=`` narrows to one."""
+    programme_id = request.GET.get("dispositif", "")
+    if programme_id.isdigit() and len(programme_id) < 19:
+        return _action_list(request, get_visible_programme(request.user, int(programme_id)))
+    return _action_list(request, None)
+
+
+def _action_list(request: HttpRequest, programme: Programme | None) -> HttpResponse:
+    """Fiches filtered and searched (the query count does not depend on the rows)."""
+    scope = programme.actions.all() if programme else visible_actions(request.user)
+    filters = ActionFilter(
+        request.GET, queryset=scope.select_related("programme", "lead_organisation", "objective")
+    )
+    page = Paginator(filters.qs.order_by("programme_id", "id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    roles = roles_in(request.user, programme.pk) if programme else set()
+    return render(
+        request,
+        "coordo/programme.html",
+        {
+            "programme": programme,
+            "programmes": None if programme else visible_programmes(request.user).order_by("name"),
+            "page": page,
+            "params": request.GET,
+            "filter_errors": filter_errors(filters),
+            "query": without_page(request.GET),
+            "states": ActionState.choices,
+            "axes": programme.axes.prefetch_related("objectives").order_by("number")
+            if programme
+            else [],
+            "leads": Organisation.objects.filter(led_actions__in=scope).distinct().order_by("name"),
+            "years": scope.exclude(planned_start=None)
+            .dates("planned_start", "year")
+            .order_by("-planned_start__year"),
+            "can_propose": programme is not None
+            and services.PROPOSE.allows(request.user, programme, roles=roles),
+            "can_export_audit": bool(roles & EXPORT_ROLES),
+            "programme_transitions": services.offered(request.user, programme, roles=roles)
+            if programme
+            else [],
+            "version": chain.version(programme) if programme else 0,
+        },
+        status=400 if filters.errors else 200,
+    )
+
+
+def _history(action: Action, page_number) -> object:
+    """The fiche's audit trail, newest first, in the reader's words."""
+    events = Paginator(
+        AuditEvent.objects.filter(action_id=action.pk)
+        .only(
+            "seq",
+            "at",
+            "actor_label",
+            "object_type",
+            "object_repr",
+            "event",
+            "from_state",
+            "to_state",
+            "changes",
+            "comment",
+        )
+        .order_by("-seq"),
+        PAGE_SIZE,
+    ).get_page(page_number)
+    labels = Labels()
+    for event in events:
+        kind = event.object_type
+        event.label = labels.event_label(kind, event.event)
+        event.from_label = labels.state_label(kind, event.from_state)
+        event.to_label = labels.state_label(kind, event.to_state)
+        event.change_list = labels.changes(kind, event.changes)
+        event.on_part = kind != Action._meta.label_lower
+    return events
+
+
+@login_required
+def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_visible_action(request.user, pk)
+    user = request.user
+    roles = services.roles_on(user, action)
+    task = flows.open_task(action)
+    stage = flows.stage_of(task) if task else None
+    return render(
+        request,
+        "coordo/action.html",
+        {
+            "action": action,
+            "offers": services.offered(user, action, roles=roles),
+            "version": chain.version(action),
+            "task": task,
+            "task_stage": stage,
+            "task_roles": roles_label(stage.roles) if task else "",
+            "task_due": flows.due_date(task) if task else None,
+            "can_take": bool(task) and bool(roles & stage.roles) and task.owner_id != user.pk,
+            "today": timezone.localdate(),
+            "can_edit": services.EDIT.allows(user, action, roles=roles),
+            "can_comment": services.COMMENT.allows(user, action, roles=roles),
+            "can_waive": services.WAIVE.allows(user, action, roles=roles),
+            "events": _history(action, request.GET.get("page")),
+            "budget_form": BudgetLineForm(prefix="budget"),
+            "indicator_form": IndicatorForm(prefix="indicator"),
+            "funding_form": FundingRequestForm(prefix="funding")
+            if services.REQUEST.allows(user, action, roles=roles)
+            else None,
+            "snapshots": action.snapshots.select_related("submitted_by").order_by("-version"),
+            "budget_lines": action.budget_lines.all(),
+            "indicators": action.indicators.all(),
+            "funding_requests": action.funding_requests.select_related("funder"),
+            "partners": action.partners.all(),
+            "evaluation": evaluation_section(user, action, roles),
+        },
+    )
+
+
+@login_required
+def action_create(request: HttpRequest, pk: int) -> HttpResponse:
+    programme = get_visible_programme(request.user, pk)
+    refusal = services.PROPOSE.refusal(request.user, programme)
+    if refusal:
+        raise PermissionDenied(refusal.message)
+    form = FicheForm(request.POST or None, programme=programme)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in Action.FICHE_FIELDS}
+        try:
+            action = services.create_action(
+                programme=programme, actor=request.user, data=data, ip=client_ip(request)
+            )
+        except services.Refused as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(request, _("La fiche action a été créée (brouillon)."))
+            return redirect("coordo:action", pk=action.pk)
+    return render(
+        request,
+        "coordo/action_form.html",
+        {"form": form, "programme": programme},
+        status=status(form),
+    )
+
+
+@login_required
+def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_visible_action(request.user, pk)
+    refusal = services.EDIT.refusal(request.user, action)
+    if refusal and refusal.rule == "role":
+        raise PermissionDenied(refusal.message)
+    if refusal:
+        messages.error(request, refusal.message)
+        return redirect("coordo:action", pk=action.pk)
+    form = FicheForm(request.POST or None, instance=action, programme=action.programme)
+    version = chain.version(action)
+    if request.method == "POST":
+        version = seen(request)
+        if form.is_valid():
+            data = {
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name in Action.FICHE_FIELDS
+            }
+            try:
+                services.update_action(
+                    action=get_visible_action(request.user, pk),
+                    actor=request.user,
+                    data=data,
+                    seen=version,
+                    ip=client_ip(request),
+                )
+            except services.Refused as exc:
+                if exc.rule == "role":
+                    raise PermissionDenied(exc.message) from exc
+                form_errors(form, exc)
+            else:
+                messages.success(request, _("Modifications enregistrées."))
+                return redirect("coordo:action", pk=action.pk)
+    return render(
+        request,
+        "coordo/action_form.html",
+        {"form": form, "programme": action.programme, "action": action, "version": version},
+        status=status(form),
+    )
+
+
+@require_POST
+@login_required
+def action_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    action = get_visible_action(request.user, pk)
+    if name not in lifecycle.names(Action):
+        raise Http404(_("Transition inconnue."))
+    # The version the user saw when deciding: if the fiche changed since, the decision is
+    # refused rather than applied to something they have not read.
+    run_from_page(
+        request,
+        lambda: services.transition(
+            action,
+            name,
+            actor=request.user,
+            seen=seen(request),
+            comment=request.POST.get("comment", ""),
+            ip=client_ip(request),
+        ),
+        _("« {what} » : fait.").format(what=lifecycle.label(Action, name)),
+    )
+    return redirect("coordo:action", pk=action.pk)
+
+
+@require_POST
+@login_required
+def action_add_part(request: HttpRequest, pk: int, part: str) -> HttpResponse:
+    """Co-construction: add a budget line or an indicator to the fiche (audited)."""
+    action = get_visible_action(request.user, pk)
+    form_class, service, prefix, done = {
+        "budget": (
+            BudgetLineForm,
+            services.add_budget_line,
+            "budget",
+            _("Ligne budgétaire ajoutée."),
+        ),
+        "indicateur": (IndicatorForm, services.add_indicator, "indicator", _("Indicateur ajouté.")),
+    }.get(part, (None, None, None, None))
+    if form_class is None:
+        raise Http404(_("Élément inconnu."))
+    form = form_class(request.POST, prefix=prefix)
+    if not form.is_valid():
+        form_messages(request, form)
+        return redirect("coordo:action", pk=action.pk)
+    run_from_page(
+        request,
+        lambda: service(
+            action=action,
+            actor=request.user,
+            seen=seen(request),
+            ip=client_ip(request),
+            **form.cleaned_data,
+        ),
+        done,
+    )
+    return redirect("coordo:action", pk=action.pk)
+
+
+@require_POST
+@login_required
+def action_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_visible_action(request.user, pk)
+    run_from_page(
+        request,
+        lambda: services.comment_action(
+            action=action,
+            actor=request.user,
+            text=request.POST.get("text", ""),
+            ip=client_ip(request),
+        ),
+        _("Commentaire ajouté à l'historique de la fiche."),
+    )
+    return redirect("coordo:action", pk=action.pk)
+
+
+def _snapshot_rows(labels: Labels, object_type: str, rows: list) -> list[str]:
+    """Rows of a part of the snapshot (budget lines, indicators: dicts; partners: names)."""
+    return [
+        " · ".join(labels.value(object_type, name, value) for name, value in row.items())
+        if isinstance(row, dict)
+        else str(row)
+        for row in rows
+    ]
+
+
+@login_required
+def snapshot_diff(request: HttpRequest, pk: int) -> HttpResponse:
+    """What changed between two versions of the fiche sent to the COPIL (compared on the
+    stored values, labelled in the reader's language)."""
+    action = get_visible_action(request.user, pk)
+    snapshots = {s.version: s for s in action.snapshots.select_related("submitted_by")}
+    if len(snapshots) < 2:
+        raise Http404(_("Il faut au moins deux versions soumises au COPIL pour les comparer."))
+    latest = max(snapshots)
+    try:
+        old = snapshots[int(request.GET.get("de", latest - 1))]
+        new = snapshots[int(request.GET.get("a", latest))]
+    except (KeyError, ValueError, OverflowError) as exc:
+        raise Http404(_("Version inconnue.")) from exc
+    labels = Labels()
+    fiche_type = Action._meta.label_lower
+    fiche = [
+        (
+            labels.field_label(fiche_type, name),
+            labels.value(fiche_type, name, old.data["fiche"].get(name)),
+            labels.value(fiche_type, name, new.data["fiche"].get(name)),
+        )
+        for name in Action.FICHE_FIELDS
+        if old.data["fiche"].get(name) != new.data["fiche"].get(name)
+    ]
+    parts = [
+        (
+            label,
+            _snapshot_rows(labels, object_type, old.data.get(key, [])),
+            _snapshot_rows(labels, object_type, new.data.get(key, [])),
+        )
+        for key, label, object_type in (
+            ("partners", _("Partenaires"), ""),
+            ("budget", _("Budget prévisionnel"), "funding.budgetline"),
+            ("indicators", _("Indicateurs"), "evaluation.indicator"),
+        )
+        if old.data.get(key) != new.data.get(key)
+    ]
+    return render(
+        request,
+        "coordo/snapshot_diff.html",
+        {
+            "action": action,
+            "old": old,
+            "new": new,
+            "versions": sorted(snapshots),
+            "fiche": fiche,
+            "parts": parts,
+        },
+    )

@@ -1,0 +1,65 @@
+"""Bringing a fiche to any state of its lifecycle, the way people would: through the services,
+by the roles the lifecycle names, so that every state reached carries a real audit trail.
+
+The route is found in the lifecycle declared on ``Action`` (``projects.lifecycle.path``);
+who runs each transition is read from its roles; what must be true before a guarded transition
+(a complete fiche before the COPIL, requests before funding opens…) is the caller's to
+provide through ``prepare``, because the demo and the tests fill fiches with different content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from projects import lifecycle
+from projects.models import Action, ActionState, Role
+
+from . import services
+
+# When several roles may run a transition, who does it here: the people closest to the action.
+PLAYERS = (Role.ACTION_LEAD, Role.COORDINATOR, Role.COPIL, Role.FUNDER)
+DEFAULT_REASON = "Décision motivée"
+
+
+def route(target: str, *, via_funding: bool) -> list[str]:
+    """The transitions from a draft to ``target``; through the funding stage when the fiche
+    has funding to seek and the shortest route would skip it."""
+    plain = lifecycle.path(Action, ActionState.DRAFT, target)
+    if via_funding and "start_implementation" in plain and "open_funding" not in plain:
+        return lifecycle.path(Action, ActionState.DRAFT, target, via=(ActionState.FUNDING,))
+    return plain
+
+
+def player(cast: Mapping[str, object], roles: frozenset[str]):
+    """The member of ``cast`` (role → user) who runs a transition open to ``roles``."""
+    for role in PLAYERS:
+        if role in roles and cast.get(role) is not None:
+            return cast[role]
+    raise LookupError(f"Nobody in the cast holds one of {sorted(roles)}")
+
+
+def bring_to(
+    action: Action,
+    target: str,
+    *,
+    cast: Mapping[str, object],
+    prepare: Callable[[Action, str], None] | None = None,
+    via_funding: bool = False,
+    comment: str = "",
+) -> Action:
+    """Run the transitions that lead ``action`` (a draft) to ``target``. Before each one,
+    ``prepare(action, transition)`` may add what its guard needs; ``comment`` is the reason
+    given where one is required (rejecting, abandoning…)."""
+    for name in route(target, via_funding=via_funding):
+        action = Action.objects.get(pk=action.pk)
+        if prepare is not None:
+            prepare(action, name)
+            action = Action.objects.get(pk=action.pk)
+        step = lifecycle.step(Action, name, action.state)
+        action = services.transition(
+            action,
+            name,
+            actor=player(cast, step.roles),
+            comment=(comment or DEFAULT_REASON) if step.reason_required else "",
+        )
+    return action

@@ -1,0 +1,99 @@
+"""The services: the only door through which Coordo's data changes.
+
+Each service runs in one transaction: it locks the row, checks that it did not change after the
+version the actor saw, checks the actor's role (memberships) and the rule, makes the change,
+saves, writes the audit event and updates the tasks. A refused change raises ``Refused`` naming
+its rule and leaves nothing behind. Pages, the import and the demo call the functions listed
+here; each exposes the predicate the pages use to offer it (``Rule.allows``,
+``step_refusal``/``offered`` for transitions).
+"""
+
+from .actions import (
+    COMMENT,
+    EDIT,
+    PROPOSE,
+    add_budget_line,
+    add_indicator,
+    comment_action,
+    create_action,
+    fiche_snapshot,
+    update_action,
+)
+from .evaluation import (
+    MEASURE,
+    REPORT_FIELDS,
+    WRITE_REPORT,
+    record_measurement,
+    update_evaluation_report,
+    write_evaluation_report,
+)
+from .funding import (
+    PLAN_PAYMENT,
+    RECEIVE_PAYMENT,
+    REQUEST,
+    WAIVE,
+    add_tranche,
+    create_funding_request,
+    on_behalf,
+    record_funding_waiver,
+    record_tranche_receipt,
+)
+from .imports import IMPORT, ImportRefused, import_workbook
+from .meetings import (
+    CONVENE,
+    KEEP_REGISTER,
+    apply_meeting_decisions,
+    create_meeting,
+    record_meeting,
+)
+from .programme import may_set_up, save_structure, set_signatories
+from .runner import Offer, Refused, Rule, offered, roles_on, step_refusal
+from .tasks import release_task, take_task
+from .transitions import transition
+
+__all__ = [
+    "COMMENT",
+    "CONVENE",
+    "EDIT",
+    "IMPORT",
+    "ImportRefused",
+    "KEEP_REGISTER",
+    "MEASURE",
+    "PLAN_PAYMENT",
+    "PROPOSE",
+    "RECEIVE_PAYMENT",
+    "REPORT_FIELDS",
+    "REQUEST",
+    "WAIVE",
+    "WRITE_REPORT",
+    "Offer",
+    "Refused",
+    "Rule",
+    "add_budget_line",
+    "add_indicator",
+    "add_tranche",
+    "apply_meeting_decisions",
+    "comment_action",
+    "create_action",
+    "create_funding_request",
+    "create_meeting",
+    "fiche_snapshot",
+    "import_workbook",
+    "may_set_up",
+    "offered",
+    "on_behalf",
+    "record_funding_waiver",
+    "record_meeting",
+    "record_measurement",
+    "record_tranche_receipt",
+    "release_task",
+    "roles_on",
+    "save_structure",
+    "set_signatories",
+    "step_refusal",
+    "take_task",
+    "transition",
+    "update_action",
+    "update_evaluation_report",
+    "write_evaluation_report",
+]

@@ -1,0 +1,362 @@
+"""The one way a change happens: lock, version seen, state, role, separation, reason, guard,
+save, audit — in the caller's transaction.
+
+``run_step`` runs a lifecycle transition declared on a model (``projects.lifecycle``);
+``Rule`` states who may make a change that is not a transition (edit a fiche, add a budget
+line…) and in which states; ``record`` saves and audits such a change. Pages ask the same
+predicates (``step_refusal``, ``Rule.allows``) to decide which buttons and forms to offer.
+A refusal raises ``Refused`` with its rule; nothing is left behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from viewflow.fsm import FSMField, TransitionConditionsUnmet
+
+from audit import chain
+from audit.labels import Labels
+from funding.models import FundingRequest, Tranche
+from projects import lifecycle
+from projects.models import Action, Meeting, Programme, Role
+from projects.permissions import action_scopes, roles_for
+
+
+class Refused(Exception):
+    """A change refused by a rule of Coordo. ``rule`` says which one:
+
+    - ``already_moved``: the object changed since the actor saw it (stale page, lost race);
+    - ``state``: the change is not possible in the object's current state;
+    - ``role``: the actor does not hold a role allowed to do this, in this programme;
+    - ``separation``: the actor prepared this stage and may not also approve it;
+    - ``comment``: a comment or reason is mandatory;
+    - ``guard``: a condition of the lifecycle is not met (the message says which);
+    - ``invalid``: the data entered is not valid (``errors`` maps fields to messages).
+    """
+
+    def __init__(self, rule: str, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.errors = errors or {}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an object sits: its programme, the scopes of its scoped roles, its name."""
+
+    programme_id: int
+    scopes: dict[str, int | None]
+    noun: str
+
+
+def target(obj: models.Model) -> Target:
+    if isinstance(obj, Action):
+        return Target(obj.programme_id, action_scopes(obj), _("La fiche action"))
+    if isinstance(obj, FundingRequest):
+        scopes = action_scopes(obj.action) | {Role.FUNDER: obj.funder_id}
+        return Target(obj.action.programme_id, scopes, _("La demande de financement"))
+    if isinstance(obj, Tranche):
+        return Target(
+            target(obj.request).programme_id, target(obj.request).scopes, _("Le versement")
+        )
+    if isinstance(obj, Programme):
+        return Target(obj.pk, {}, _("Le dispositif"))
+    if isinstance(obj, Meeting):
+        return Target(obj.programme_id, {}, _("La séance"))
+    raise TypeError(f"No target for {type(obj).__name__}")
+
+
+def roles_on(actor, obj: models.Model) -> set[str]:
+    """The actor's roles that apply to ``obj`` (one query): pass them to the predicates below
+    when a page asks several of them."""
+    where = target(obj)
+    return roles_for(actor, programme_id=where.programme_id, scopes=where.scopes)
+
+
+def roles_label(roles: Iterable[str]) -> str:
+    return ", ".join(sorted(str(Role(r).label) for r in roles))
+
+
+def state_label(obj: models.Model) -> str:
+    field = lifecycle.state_field(type(obj))
+    value = getattr(obj, field.name)
+    return str(dict(field.choices).get(value, value))
+
+
+# Relations read while checking and auditing a change, loaded with the locked row (not locked).
+_LOCK_RELATED = {
+    Action: ("objective", "lead_organisation", "working_group"),
+    FundingRequest: ("action", "funder"),
+    Tranche: ("request__action", "request__funder"),
+}
+
+
+def lock(obj: models.Model) -> models.Model:
+    """The row, fresh from the database and locked until the end of the transaction."""
+    return (
+        type(obj)
+        .objects.select_related(*_LOCK_RELATED.get(type(obj), ()))
+        .select_for_update(of=("self",))
+        .get(pk=obj.pk)
+    )
+
+
+def check_seen(locked: models.Model, seen: int | None) -> None:
+    """Refuse (``already_moved``) when ``locked`` changed after the version the actor saw
+    (``seen``, from the page; None: a script acting on the current version). The message says
+    what changed and who changed it, so that the actor knows what to read again."""
+    if seen is None:
+        return
+    newer = chain.changes_since(locked, seen)
+    if not newer:
+        return
+    labels = Labels()
+    what = "; ".join(
+        _("« {event} » par {actor} le {at}").format(
+            event=labels.event_label(e.object_type, e.event),
+            actor=e.actor_label,
+            at=formats.date_format(timezone.localtime(e.at), "SHORT_DATETIME_FORMAT"),
+        )
+        for e in newer
+    )
+    raise Refused(
+        "already_moved",
+        _(
+            "Modifié depuis que vous avez ouvert la page : {what}. Relisez la version "
+            "actuelle ; rien n'a été enregistré."
+        ).format(what=what),
+    )
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may make a change that is not a lifecycle transition, and in which states of the
+    object (None: any). ``allows``/``refusal`` are the predicate a page shows; ``check`` is
+    what the service runs (the same)."""
+
+    what: object  # translatable: « Modifier la fiche »
+    roles: frozenset[str]
+    states: tuple[str, ...] | None = None
+
+    def refusal(self, actor, obj: models.Model, *, roles: set[str] | None = None) -> Refused | None:
+        held = roles_on(actor, obj) if roles is None else roles
+        if not held & self.roles:
+            return Refused(
+                "role",
+                _("« {what} » revient à : {roles}.").format(
+                    what=self.what, roles=roles_label(self.roles)
+                ),
+            )
+        if self.states is not None and lifecycle.state_of(obj) not in self.states:
+            field = lifecycle.state_field(type(obj))
+            allowed = ", ".join(str(label) for v, label in field.choices if v in self.states)
+            return Refused(
+                "state",
+                _(
+                    "« {what} » n'est possible qu'à l'état : {allowed} (actuellement « {state} »)."
+                ).format(what=self.what, allowed=allowed, state=state_label(obj)),
+            )
+        return None
+
+    def allows(self, actor, obj: models.Model, *, roles: set[str] | None = None) -> bool:
+        return self.refusal(actor, obj, roles=roles) is None
+
+    def check(self, actor, obj: models.Model) -> None:
+        refusal = self.refusal(actor, obj)
+        if refusal:
+            raise refusal
+
+
+def step_refusal(
+    actor, obj: models.Model, name: str, *, roles: set[str] | None = None, extra_roles=frozenset()
+) -> Refused | None:
+    """Why the actor may not run transition ``name`` on ``obj`` as it stands — its state,
+    the actor's role, the separation of who prepares and who approves — or None. Guards and
+    mandatory reasons are checked when it runs. ``extra_roles``: roles allowed besides the
+    transition's own in this call (e.g. the coordinator recording a funder's decision)."""
+    model = type(obj)
+    step = lifecycle.step(model, name, lifecycle.state_of(obj))
+    if step is None:
+        return Refused(
+            "state",
+            _("« {transition} » n'est pas possible depuis l'état « {state} ».").format(
+                transition=lifecycle.label(model, name), state=state_label(obj)
+            ),
+        )
+    allowed = step.roles | extra_roles
+    held = roles_on(actor, obj) if roles is None else roles
+    if not held & allowed:
+        return Refused(
+            "role",
+            _("« {what} » revient à : {roles}.").format(
+                what=step.label, roles=roles_label(allowed)
+            ),
+        )
+    if step.preparer_excluded and getattr(obj, "submitted_by_id", None) == actor.pk:
+        return Refused(
+            "separation",
+            _(
+                "Vous avez soumis cette fiche au COPIL : une autre personne du COPIL doit la "
+                "valider (celui qui prépare ne peut pas approuver)."
+            ),
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A transition a page offers the actor: ``refusal`` is set when it is shown but may not
+    be run by them (the separation of duties, explained on the button)."""
+
+    step: lifecycle.Step
+    refusal: Refused | None
+
+
+def offered(actor, obj: models.Model, *, roles: set[str], extra_roles=frozenset()) -> list[Offer]:
+    """The transitions leaving the object's state that the actor's roles cover."""
+    offers = []
+    for step in lifecycle.available(obj):
+        refusal = step_refusal(actor, obj, step.name, roles=roles, extra_roles=extra_roles)
+        if refusal is None or refusal.rule == "separation":
+            offers.append(Offer(step, refusal))
+    return offers
+
+
+def run_step(
+    obj: models.Model,
+    name: str,
+    *,
+    actor,
+    seen: int | None = None,
+    comment: str = "",
+    ip: str | None = None,
+    extra_roles: frozenset[str] = frozenset(),
+    **kwargs,
+) -> tuple[models.Model, str]:
+    """Run transition ``name`` on ``obj`` as the actor saw it (the instance's state, and
+    ``seen``); returns the locked, saved object and the state it left. Call inside ``atomic``.
+    The trail records the state change and every other field the transition changed."""
+    comment = (comment or "").strip()
+    locked = lock(obj)
+    model = type(locked)
+    field = lifecycle.state_field(model).name
+    current = getattr(locked, field)
+    if getattr(obj, field) != current:
+        raise Refused(
+            "already_moved",
+            _(
+                "{noun} a déjà changé d'état entre-temps (état actuel : « {state} »). "
+                "Rien n'a été modifié."
+            ).format(noun=target(locked).noun, state=state_label(locked)),
+        )
+    held = roles_on(actor, locked)
+    allowed = frozenset().union(*(s.roles for s in lifecycle.steps(model) if s.name == name))
+    if not held & (allowed | extra_roles):
+        raise Refused(
+            "role",
+            _("« {what} » revient à : {roles}.").format(
+                what=lifecycle.label(model, name), roles=roles_label(allowed | extra_roles)
+            ),
+        )
+    check_seen(locked, seen)
+    refusal = step_refusal(actor, locked, name, roles=held, extra_roles=extra_roles)
+    if refusal:
+        raise refusal
+    step = lifecycle.step(model, name, current)
+    if step.reason_required and not comment:
+        raise Refused(
+            "comment",
+            _("« {what} » demande un motif ou un commentaire.").format(what=step.label),
+        )
+    fields = [f.name for f in locked._meta.concrete_fields if f.name not in (field, "updated_at")]
+    before = {f: getattr(locked, f) for f in fields}
+    try:
+        getattr(locked, name)(**kwargs)
+    except TransitionConditionsUnmet as exc:
+        raise Refused("guard", exc.unmet_message or str(exc)) from exc
+    locked.save()
+    chain.record(
+        programme_id=target(locked).programme_id,
+        actor=actor,
+        obj=locked,
+        event=name,
+        from_state=current,
+        to_state=getattr(locked, field),
+        changes=chain.field_changes(before, {f: getattr(locked, f) for f in fields}),
+        comment=comment,
+        ip=ip,
+    )
+    return locked, current
+
+
+def validated(obj: models.Model, exclude: list[str] | None = None) -> None:
+    """Validate before saving, with messages for people, without needless queries.
+
+    Skipped: FSM fields (protected; they only change through transitions), relations given as
+    loaded objects (they exist), and CHECK constraints (each model's ``clean()`` and field
+    validators state the same rules with readable messages; the database still enforces
+    them). Unique constraints are checked, as they need the database.
+    """
+    skip = [
+        f.name
+        for f in obj._meta.concrete_fields
+        if isinstance(f, FSMField) or (f.is_relation and f.is_cached(obj))
+    ]
+    skip += exclude or []
+    try:
+        obj.full_clean(exclude=skip, validate_constraints=False)
+        unique = [c for c in obj._meta.constraints if isinstance(c, models.UniqueConstraint)]
+        if unique:
+            in_unique = {name for c in unique for name in c.fields}
+            obj.validate_constraints(
+                exclude={f.name for f in obj._meta.concrete_fields if f.name not in in_unique}
+            )
+    except ValidationError as exc:
+        errors = exc.message_dict
+        raise Refused(
+            "invalid",
+            _("Certaines valeurs ne sont pas valides : ")
+            + " ; ".join(f"{k} : {' '.join(v)}" for k, v in errors.items()),
+            errors,
+        ) from exc
+
+
+def record(
+    obj: models.Model,
+    *,
+    programme_id: int,
+    actor,
+    event: str,
+    before: dict[str, object] | None = None,
+    after: dict[str, object] | None = None,
+    comment: str = "",
+    ip: str | None = None,
+    to_state: str = "",
+) -> models.Model:
+    """Validate, save and audit a change that is not a transition (``before``/``after``: the
+    values shown in the trail; the object's own fields when ``after`` is None)."""
+    validated(obj)
+    obj.save()
+    if after is None:  # a new part of a fiche: its values, but not the fiche it belongs to
+        after = {
+            f.name: getattr(obj, f.name)
+            for f in obj._meta.concrete_fields
+            if f.name not in ("id", "action", "indicator")
+        }
+    chain.record(
+        programme_id=programme_id,
+        actor=actor,
+        obj=obj,
+        event=event,
+        to_state=to_state,
+        changes=chain.field_changes(before or {}, after),
+        comment=comment,
+        ip=ip,
+    )
+    return obj
