@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coordo's two commands. Needs only python3 (>= 3.11).
 #   ./dev.sh start   install, create the SQLite database with demo data, serve on 127.0.0.1:8000
-#   ./dev.sh test    install with the test tools, lint, run the whole test suite
+#   ./dev.sh test    install with the test tools, lint (ruff, import layers), run the whole test suite
 #                    (on SQLite, or on PostgreSQL when DATABASE_URL points to one)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -42,6 +42,7 @@ MSG
     install "[dev]"
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
+    "$VENV/bin/lint-imports" --no-cache --no-logo
     "$VENV/bin/python" manage.py makemigrations --check --dry-run -v 0
     exec "$VENV/bin/python" -m pytest "${@:2}"
     ;;

@@ -42,13 +42,13 @@ def main() -> None:
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from reporting.funding_export import write_funding_workbook
-    from spreadsheet import DATE, MONEY
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     from funding.models import BudgetLine, FundingRequest, Tranche
     from projects.models import Action, Axis, Objective, Organisation, Programme
+    from reporting.funding_export import write_funding_workbook
+    from spreadsheet import DATE, MONEY
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
@@ -172,9 +172,9 @@ def main() -> None:
 def _same_cells(requests, budget_lines):
     """The cells of the four sheets, as plain rows (what the export writes)."""
     from django.db.models import Sum
-    from reporting.funding_export import _paid
 
     from funding.models import Tranche
+    from reporting.funding_export import _paid
 
     follow = []
     for *head, requested, granted, paid, state, decided, agreed in requests.annotate(

@@ -42,12 +42,12 @@ def main() -> None:
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from openpyxl import Workbook
+
     from importer.columns import ACTIONS, BUDGET, COLUMNS, FUNDING
     from importer.reader import read_workbook
-    from openpyxl import Workbook
-    from workflows.services import import_workbook
-
     from projects.models import Axis, Membership, Objective, Organisation, Programme, Role
+    from workflows.services import import_workbook
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create(username=f"bench-{time.time_ns()}")

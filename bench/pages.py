@@ -28,6 +28,7 @@ def main() -> None:
     bench, client = seeded_programme(db=args.db, actions=args.actions)
     from django.db import connection
     from django.urls import reverse
+
     from audit.models import AuditEvent
 
     detail = bench.actions.filter(state="closed").order_by("pk").first()

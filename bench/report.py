@@ -34,6 +34,7 @@ def main() -> None:
     from django.db import connection
     from django.urls import reverse
     from django.utils import timezone
+
     from audit.models import AuditEvent
 
     year = timezone.localdate().year

@@ -25,8 +25,8 @@ def seeded_programme(*, db: str, actions: int):
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.test import Client
-    from demo.territory import BENCH_NAME
 
+    from demo.territory import BENCH_NAME
     from projects.models import Programme
 
     call_command("migrate", verbosity=0)

@@ -1,4 +1,4 @@
-"""A demo fiche carried to its state through the services (``workflows.paths``), with the
+"""A demo fiche carried to its state through the services (``demo.paths``), with the
 content each guarded stage needs: a complete fiche for the COPIL, funding requests and their
 decisions, measurements and an evaluation report."""
 
@@ -8,8 +8,9 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from demo import paths
 from projects.models import Action, ActionState, Objective, Programme, Role
-from workflows import paths, services
+from workflows import services
 
 
 @dataclass

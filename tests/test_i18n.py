@@ -106,9 +106,9 @@ def test_refusals_are_explained_in_the_users_language(client, world):
     )
     assert "“Reject” requires a reason or a comment." in response.content.decode()
     # The audit trail itself stays French whatever the language of the person acting.
-    from workflows import flows
+    from workflows import queues
 
-    client.post(reverse("coordo:task-take", args=[flows.open_task(action).pk]))
+    client.post(reverse("coordo:task-take", args=[queues.open_task(action).pk]))
     event = action.programme.audit_events.get(event="take_task")
     assert event.comment == "Valider, demander des modifications ou rejeter"
 

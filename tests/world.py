@@ -7,8 +7,9 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from demo import paths
 from projects.models import Action, ActionState, Programme, Role
-from workflows import paths, services
+from workflows import services
 
 from .factories import (
     MembershipFactory,
@@ -181,7 +182,7 @@ def cast_of(world: World) -> dict:
 
 def action_in(world: World, state: str) -> Action:
     """A fresh action of the world's programme brought to ``state`` through the services, by
-    the shared path-finder (``workflows.paths``): completed before the COPIL, funded by the
+    the shared path-finder (``demo.paths``): completed before the COPIL, funded by the
     world's funder, evaluated before closing."""
 
     def prepare(action: Action, transition: str) -> None:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from funding.models import FundingRequest
 from projects.models import ActionState
-from workflows import flows
+from workflows import queues
 
 MAX_ID = 2**63 - 1  # the largest id a database column holds
 YEARS = (1990, 2100)
@@ -59,7 +59,7 @@ class ActionFilter(django_filters.FilterSet):
     )
 
     def overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        return queryset.filter(flows.overdue_actions()) if value else queryset
+        return queryset.filter(queues.overdue_actions()) if value else queryset
 
 
 class FundingFilter(django_filters.FilterSet):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import QuerySet
 from django.shortcuts import redirect
 from django.utils import timezone, translation
 from django.utils.functional import lazy
@@ -40,8 +40,7 @@ from viewflow.workflow.status import STATUS
 from audit import chain
 from funding.models import FundingRequest
 from projects import lifecycle
-from projects.models import Action, ActionState, Membership, Role
-from projects.permissions import actions_where
+from projects.models import Action, ActionState
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -250,14 +249,14 @@ class FunderDecisionFlow(_FollowsObject, flow.Flow):
         return redirect("coordo:funding-request", pk=task.process.artifact_object_id)
 
 
-def _request_type() -> ContentType:
+def request_type() -> ContentType:
     return ContentType.objects.get_for_model(FundingRequest)
 
 
-def _open_funder_tasks(**filters) -> QuerySet[Task]:
+def open_funder_tasks(**filters) -> QuerySet[Task]:
     return Task.objects.filter(
         process__flow_class=FunderDecisionFlow,
-        process__artifact_content_type=_request_type(),
+        process__artifact_content_type=request_type(),
         flow_task=FunderDecisionFlow.decide,
         status__in=OPEN,
         **filters,
@@ -277,7 +276,7 @@ def sync_funder_tasks(*, action: Action, actor) -> None:
         )
     open_tasks = {
         t.process.artifact_object_id: t
-        for t in _open_funder_tasks(
+        for t in open_funder_tasks(
             process__artifact_object_id__in=action.funding_requests.values("pk")
         ).select_related("process")
     }
@@ -309,27 +308,14 @@ def _complete(activation, actor) -> None:
     activation.execute()
 
 
-def decision_due() -> Subquery:
-    """Annotation for FundingRequest: due date (ISO text) of its funder's open decision task."""
-    return Subquery(
-        _open_funder_tasks(process__artifact_object_id=OuterRef("pk")).values("data__due")[:1]
-    )
-
-
-def funder_task(request: FundingRequest) -> Task | None:
-    return (
-        _open_funder_tasks(process__artifact_object_id=request.pk).select_related("owner").first()
-    )
-
-
-def _action_type() -> ContentType:
+def action_type() -> ContentType:
     return ContentType.objects.get_for_model(Action)
 
 
 def process_of(action: Action) -> Process:
     return Process.objects.get(
         flow_class=ActionFlow,
-        artifact_content_type=_action_type(),
+        artifact_content_type=action_type(),
         artifact_object_id=action.pk,
     )
 
@@ -353,24 +339,6 @@ def advance(*, action: Action, transition: str, actor) -> None:
             _complete(task.flow_task.activation_class(task), actor)
 
 
-def escalated_tasks(user) -> QuerySet[Task]:
-    """Overdue tasks (fiche stages and funders' decisions) signalled to the user as coordinator
-    of their programmes."""
-    coordinated = actions_where(user, {Role.COORDINATOR}).values("pk")
-    return Task.objects.filter(
-        Q(process__flow_class=ActionFlow, process__artifact_object_id__in=coordinated)
-        | Q(
-            flow_task=FunderDecisionFlow.decide,
-            process__artifact_object_id__in=FundingRequest.objects.filter(
-                action_id__in=coordinated
-            ).values("pk"),
-        ),
-        status__in=OPEN,
-        flow_task_type="HUMAN",
-        data__has_key="escalated",
-    )
-
-
 def assign(task: Task, user) -> None:
     """Give the open task to ``user`` (the caller checked who may take it)."""
     with ActionFlow.lock(task.process_id):
@@ -384,70 +352,6 @@ def assign(task: Task, user) -> None:
 def unassign(task: Task) -> None:
     with ActionFlow.lock(task.process_id):
         task.flow_task.activation_class(task).unassign()
-
-
-def open_task(action: Action) -> Task | None:
-    return (
-        Task.objects.filter(
-            process__flow_class=ActionFlow,
-            process__artifact_content_type=_action_type(),
-            process__artifact_object_id=action.pk,
-            status__in=OPEN,
-            flow_task_type="HUMAN",
-        )
-        .select_related("owner")
-        .first()
-    )
-
-
-def _decidable_requests(user) -> QuerySet[FundingRequest]:
-    """Requests addressed to an organisation for which the user is funder in the programme."""
-    return FundingRequest.objects.filter(
-        Exists(
-            Membership.objects.active().filter(
-                user=user,
-                role=Role.FUNDER,
-                programme_id=OuterRef("action__programme_id"),
-                organisation_id=OuterRef("funder_id"),
-            )
-        )
-    )
-
-
-def task_queue(user) -> QuerySet[Task]:
-    """Open tasks of the fiches for which the user holds the stage's role (memberships, not
-    django permissions): a COPIL member of programme A never sees programme B's tasks, a funder
-    only the decisions asked of their own organisation."""
-    nodes_by_roles: dict[frozenset[str], list] = {}
-    for name, stage in STAGES.items():
-        nodes_by_roles.setdefault(stage.roles, []).append(getattr(ActionFlow, name))
-    condition = Q()
-    for roles, nodes in nodes_by_roles.items():  # one subquery per set of roles, not per stage
-        condition |= Q(
-            flow_task__in=nodes,
-            process__artifact_content_type=_action_type(),
-            process__artifact_object_id__in=actions_where(user, roles).values("pk"),
-        )
-    if user.is_authenticated:
-        condition |= Q(
-            flow_task=FunderDecisionFlow.decide,
-            process__artifact_content_type=_request_type(),
-            process__artifact_object_id__in=_decidable_requests(user).values("pk"),
-        )
-    return Task.objects.filter(condition, status__in=OPEN)
-
-
-@dataclass(frozen=True)
-class TaskRow:
-    task: Task
-    action: Action
-    stage: Stage
-    due: datetime.date | None
-    request: FundingRequest | None = None  # for a funder's decision
-
-    @property
-    def overdue(self) -> bool:
-        return self.due is not None and self.due < timezone.localdate()
 
 
 def is_funder_task(task: Task) -> bool:
@@ -466,59 +370,6 @@ def action_id_of(task: Task) -> int:
             .get()
         )
     return task.process.artifact_object_id
-
-
-def ordered_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    """Soonest due first, with what ``task_rows`` needs."""
-    request_action = FundingRequest.objects.filter(
-        pk=OuterRef("process__artifact_object_id")
-    ).values("action_id")[:1]
-    return (
-        tasks.select_related("owner")
-        .annotate(
-            artifact_id=F("process__artifact_object_id"),
-            action_id=Case(
-                When(flow_task=FunderDecisionFlow.decide, then=Subquery(request_action)),
-                default=F("process__artifact_object_id"),
-                output_field=IntegerField(),
-            ),
-        )
-        .order_by("data__due", "pk")
-    )
-
-
-def task_rows(tasks) -> list[TaskRow]:
-    """Rows for a page of ``ordered_tasks`` (one more query for the fiches, and one for the
-    requests if a funder's decision is among them, whatever the number of tasks)."""
-    tasks = list(tasks)
-    actions = Action.objects.select_related("programme").in_bulk([t.action_id for t in tasks])
-    request_ids = [t.artifact_id for t in tasks if is_funder_task(t)]
-    requests = (
-        FundingRequest.objects.select_related("funder").in_bulk(request_ids) if request_ids else {}
-    )
-    return [
-        TaskRow(
-            t,
-            actions[t.action_id],
-            stage_of(t),
-            due_date(t),
-            requests.get(t.artifact_id) if is_funder_task(t) else None,
-        )
-        for t in tasks
-        if t.action_id in actions
-    ]
-
-
-def overdue_actions() -> Exists:
-    """Condition on Action: its open task is past its due date."""
-    return Exists(
-        Task.objects.filter(
-            process__flow_class=ActionFlow,
-            process__artifact_object_id=OuterRef("pk"),
-            status__in=OPEN,
-            data__due__lt=timezone.localdate().isoformat(),
-        )
-    )
 
 
 def due_date(task: Task) -> datetime.date | None:
@@ -540,14 +391,14 @@ def disagreements() -> list[Disagreement]:
     open_nodes: dict[int, list[str]] = {}
     for action_id, flow_task in Task.objects.filter(
         process__flow_class=ActionFlow,
-        process__artifact_content_type=_action_type(),
+        process__artifact_content_type=action_type(),
         status__in=OPEN,
         flow_task_type="HUMAN",
     ).values_list("process__artifact_object_id", "flow_task"):
         open_nodes.setdefault(action_id, []).append(flow_task.name)
     with_process = set(
         Process.objects.filter(
-            flow_class=ActionFlow, artifact_content_type=_action_type()
+            flow_class=ActionFlow, artifact_content_type=action_type()
         ).values_list("artifact_object_id", flat=True)
     )
     found = []
@@ -569,5 +420,5 @@ def funder_disagreements() -> tuple[list[int], list[int]]:
             state=FundingRequest.State.SUBMITTED, action__state__in=FUNDER_TASK_STATES
         ).values_list("pk", flat=True)
     )
-    with_task = set(_open_funder_tasks().values_list("process__artifact_object_id", flat=True))
+    with_task = set(open_funder_tasks().values_list("process__artifact_object_id", flat=True))
     return sorted(waiting - with_task), sorted(with_task - waiting)

@@ -18,7 +18,7 @@ from funding.models import FundingRequest
 from projects.models import Action, ActionState, Membership, Role
 from tests.factories import UserFactory
 from tests.world import action_in
-from workflows import flows, services
+from workflows import flows, queues, services
 
 DECISION = {"decision_date": datetime.date(2026, 3, 1)}
 
@@ -53,7 +53,7 @@ def two_funders(world):
 
 
 def decision_task(req):
-    return flows.funder_task(FundingRequest.objects.get(pk=req.pk))
+    return queues.funder_task(FundingRequest.objects.get(pk=req.pk))
 
 
 def test_opening_funding_gives_each_funder_its_own_task(client, world):
@@ -73,7 +73,7 @@ def test_opening_funding_gives_each_funder_its_own_task(client, world):
     assert reverse("coordo:funding-request", args=[cpam.pk]) in home
     assert reverse("coordo:funding-request", args=[ars.pk]) not in home
     for user in (world.coordinator, world.copil, world.outsider):
-        assert not flows.task_queue(user).filter(process__flow_class=flows.FunderDecisionFlow)
+        assert not queues.task_queue(user).filter(process__flow_class=flows.FunderDecisionFlow)
 
 
 def test_one_funder_deciding_does_not_wait_for_the_other(world):
@@ -178,9 +178,9 @@ def test_a_second_funder_of_the_same_organisation_shares_the_task(world):
     )
     open_funding(world, action)
     task = decision_task(ars)
-    assert flows.task_queue(colleague).filter(pk=task.pk).exists()
-    assert flows.task_queue(world.funder).filter(pk=task.pk).exists()
-    assert not flows.task_queue(elsewhere).filter(pk=task.pk).exists()
+    assert queues.task_queue(colleague).filter(pk=task.pk).exists()
+    assert queues.task_queue(world.funder).filter(pk=task.pk).exists()
+    assert not queues.task_queue(elsewhere).filter(pk=task.pk).exists()
 
 
 def test_check_workflows_reports_a_request_without_its_task(world):

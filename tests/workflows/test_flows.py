@@ -12,7 +12,7 @@ from viewflow.workflow.status import STATUS
 
 from projects.models import Action, ActionState
 from tests.world import action_in, build_world, complete_fiche, new_action
-from workflows import flows, services
+from workflows import flows, queues, services
 
 
 def stored(action):
@@ -20,7 +20,7 @@ def stored(action):
 
 
 def open_node(action):
-    task = flows.open_task(action)
+    task = queues.open_task(action)
     return task.flow_task.name if task else None
 
 
@@ -28,7 +28,7 @@ def test_a_new_fiche_waits_for_the_coordinator_with_a_due_date(world):
     world.programme.task_due_days = 21
     world.programme.save()
     action = new_action(world)
-    task = flows.open_task(action)
+    task = queues.open_task(action)
     assert task.flow_task.name == "draft"
     assert task.status == STATUS.NEW
     assert flows.due_date(task) == timezone.localdate() + datetime.timedelta(days=21)
@@ -36,7 +36,7 @@ def test_a_new_fiche_waits_for_the_coordinator_with_a_due_date(world):
 
 def test_the_decision_closes_the_task_as_done_by_the_actor(world):
     action = action_in(world, ActionState.COPIL_REVIEW)
-    decision = flows.open_task(action)
+    decision = queues.open_task(action)
     assert decision.flow_task.name == "copil_review"
     services.transition(action, "approve", actor=world.copil2)
     decision = Task.objects.get(pk=decision.pk)
@@ -47,10 +47,10 @@ def test_the_decision_closes_the_task_as_done_by_the_actor(world):
 
 def test_abandon_cancels_the_coordinators_task_and_ends_the_process(world):
     action = new_action(world)
-    launch = flows.open_task(action)
+    launch = queues.open_task(action)
     services.transition(action, "abandon", actor=world.copil, comment="Doublon")
     assert Task.objects.get(pk=launch.pk).status == STATUS.CANCELED
-    assert flows.open_task(action) is None
+    assert queues.open_task(action) is None
     process = flows.process_of(action)
     assert process.status == "CANCELED"  # ended by a way out, not by its last stage
     # Its deadline timer is cancelled too: nobody is alerted about an abandoned fiche.
@@ -65,7 +65,7 @@ def test_queue_is_filtered_by_memberships(world):
     other_review = action_in(other, ActionState.COPIL_REVIEW)
 
     def queue(user):
-        return {t.process.artifact_object_id for t in flows.task_queue(user)}
+        return {t.process.artifact_object_id for t in queues.task_queue(user)}
 
     assert in_review.pk in queue(world.copil)
     assert other_review.pk not in queue(world.copil)
@@ -80,16 +80,16 @@ def test_queue_is_filtered_by_memberships(world):
 def test_action_lead_gets_the_implementation_task_of_its_own_actions_only(world):
     own = action_in(world, ActionState.IMPLEMENTATION)
     assert own.lead_organisation == world.lead
-    assert own.pk in {t.process.artifact_object_id for t in flows.task_queue(world.action_lead)}
+    assert own.pk in {t.process.artifact_object_id for t in queues.task_queue(world.action_lead)}
     # The lead of another organisation of the same programme gets nothing.
-    assert not flows.task_queue(world.other_lead).exists()
+    assert not queues.task_queue(world.other_lead).exists()
 
 
 def test_check_workflows_names_a_fiche_out_of_step(world, capsys):
     action = action_in(world, ActionState.CO_CONSTRUCTION)
     call_command("check_workflows")
     # Someone closes the task behind the state machine's back.
-    Task.objects.filter(pk=flows.open_task(action).pk).update(status=STATUS.CANCELED)
+    Task.objects.filter(pk=queues.open_task(action).pk).update(status=STATUS.CANCELED)
     with pytest.raises(CommandError):
         call_command("check_workflows")
     assert f"Fiche n°{action.pk}" in capsys.readouterr().err
@@ -165,7 +165,7 @@ class Walker:
                 )
             services.write_evaluation_report(action=a, actor=w.action_lead, achievements="Fait.")
             self.measured = True
-        before_task = flows.open_task(a)
+        before_task = queues.open_task(a)
         a = services.transition(stored(a), name, actor=actor, comment="Motif")
         finished = Task.objects.get(pk=before_task.pk)
         if name in flows.STAGES[before_task.flow_task.name].transitions:

@@ -10,7 +10,7 @@ from audit.chain import version
 from audit.models import AuditEvent
 from projects.models import Action, ActionState, AgendaItem, Meeting, Membership, Role
 from tests.world import action_in, build_world, evaluate
-from workflows import flows
+from workflows import queues
 
 
 def stored(action):
@@ -110,7 +110,7 @@ def test_session_decisions_are_recorded_by_whoever_keeps_the_register(client, wo
     assert world.copil.username in event.comment
     approved = AuditEvent.objects.get(event="approve", object_id=str(approve.pk))
     assert approved.actor == world.coordinator2 and "Comité de pilotage (COPIL)" in approved.comment
-    assert flows.open_task(stored(approve)).flow_task.name == "validated"
+    assert queues.open_task(stored(approve)).flow_task.name == "validated"
     assert Meeting.objects.get(pk=meeting.pk).applied_at is not None
     minutes = client.get(reverse("coordo:meeting-minutes", args=[meeting.pk])).content.decode()
     assert "Hors du champ du contrat" in minutes and "Objectifs atteints" in minutes

@@ -11,7 +11,7 @@ from audit.chain import version
 from audit.models import AuditEvent
 from projects.models import Action, ActionState
 from tests.world import action_in, new_action
-from workflows import services
+from workflows import queues, services
 
 
 def seen(action) -> dict:
@@ -354,7 +354,6 @@ def test_action_list_filters_and_search(client, world):
     import datetime
 
     from tests.factories import ObjectiveFactory, OrganisationFactory
-    from workflows import flows
 
     second_objective = ObjectiveFactory(axis__programme=world.programme, title="Autre objectif")
     other_lead = OrganisationFactory(name="UNAFAM test")
@@ -377,7 +376,7 @@ def test_action_list_filters_and_search(client, world):
     assert _listed(client, world, annee=2027) == {b.title}
     assert _listed(client, world, q="DENTAIRE") == {a.title}
     assert _listed(client, world, retard=1) == set()
-    task = flows.open_task(b)
+    task = queues.open_task(b)
     task.data = {"due": "2020-01-01"}
     task.save(update_fields=["data"])
     assert _listed(client, world, retard=1) == {b.title}
@@ -508,3 +507,34 @@ def test_english_user_sees_english_labels_and_snapshots_keep_field_names(client,
     )
     assert set(first) == set(latest) == set(Action.FICHE_FIELDS)
     assert latest["target_public"] == "Collégiens"
+
+
+def test_an_edit_from_an_older_page_does_not_erase_a_colleagues(client, world):
+    """Two people open the fiche's form; the first saves; the second's save is refused, says
+    who changed what, and keeps what they typed — nothing is silently overwritten."""
+    action = new_action(world, working_group=world.working_group)
+    form = {
+        "title": action.title,
+        "lead_organisation": world.lead.pk,
+        "working_group": world.working_group.pk,
+        "participation_level": "consultation",
+        "own_funds": "0",
+    }
+    opened = seen(action)  # both open the form now
+    login(client, world.coordinator)
+    client.post(
+        reverse("coordo:action-edit", args=[action.pk]),
+        {**form, **opened, "target_public": "Familles monoparentales"},
+    )
+    login(client, world.wg_member)
+    response = client.post(
+        reverse("coordo:action-edit", args=[action.pk]),
+        {**form, **opened, "target_public": "Jeunes de 16 à 25 ans"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "depuis que vous avez ouvert la page" in page
+    assert "Modification de la fiche" in page and world.coordinator.username in page
+    assert "Jeunes de 16 à 25 ans" in page  # what they typed is still in the form
+    assert Action.objects.get(pk=action.pk).target_public == "Familles monoparentales"
+    assert AuditEvent.objects.filter(event="update", object_id=str(action.pk)).count() == 1

@@ -11,7 +11,7 @@ from viewflow.workflow.status import STATUS
 from audit.models import AuditEvent
 from projects.models import ActionState
 from tests.world import action_in, build_world, new_action
-from workflows import flows
+from workflows import flows, queues
 
 
 def test_copil_member_sees_the_decision_in_the_home_inbox(client, world):
@@ -27,7 +27,7 @@ def test_copil_member_sees_the_decision_in_the_home_inbox(client, world):
 
 def test_take_then_release_a_task(client, world):
     action = action_in(world, ActionState.COPIL_REVIEW)
-    task = flows.open_task(action)
+    task = queues.open_task(action)
     client.force_login(world.copil)
     assert client.post(reverse("coordo:task-take", args=[task.pk])).status_code == 302
     assert Task.objects.get(pk=task.pk).owner == world.copil
@@ -54,7 +54,7 @@ def test_take_then_release_a_task(client, world):
 
 def test_a_role_that_cannot_decide_cannot_take_and_outsiders_get_404(client, world):
     action = action_in(world, ActionState.COPIL_REVIEW)
-    task = flows.open_task(action)
+    task = queues.open_task(action)
     events = AuditEvent.objects.count()
     client.force_login(world.coordinator)
     assert client.post(reverse("coordo:task-take", args=[task.pk])).status_code == 403
@@ -68,7 +68,7 @@ def test_deciding_a_task_held_by_a_colleague_completes_it_for_the_decider(world)
     from workflows import services
 
     action = action_in(world, ActionState.COPIL_REVIEW)
-    task = flows.open_task(action)
+    task = queues.open_task(action)
     services.take_task(task_id=task.pk, actor=world.copil)
     services.transition(action, "approve", actor=world.copil2)
     done = Task.objects.get(pk=task.pk)
@@ -77,7 +77,7 @@ def test_deciding_a_task_held_by_a_colleague_completes_it_for_the_decider(world)
 
 def test_overdue_tasks_are_marked(client, world):
     action = new_action(world)
-    task = flows.open_task(action)
+    task = queues.open_task(action)
     task.data = {"due": (datetime.date.today() - datetime.timedelta(days=3)).isoformat()}
     task.save(update_fields=["data"])
     client.force_login(world.coordinator)
@@ -130,7 +130,7 @@ def test_overdue_task_is_escalated_to_the_coordinator_by_workflow_timers(client,
     from django.utils import timezone
 
     action = action_in(world, ActionState.COPIL_REVIEW)
-    task = flows.open_task(action)
+    task = queues.open_task(action)
     timer = _deadline_timer(task)
     assert timer.status == STATUS.SCHEDULED
     assert timezone.localtime(timer.scheduled).date() == flows.due_date(task) + datetime.timedelta(
@@ -156,6 +156,6 @@ def test_a_task_done_in_time_disarms_its_deadline(world):
     from workflows import services
 
     action = action_in(world, ActionState.COPIL_REVIEW)
-    task = flows.open_task(action)
+    task = queues.open_task(action)
     services.transition(action, "approve", actor=world.copil)
     assert _deadline_timer(task).status == STATUS.CANCELED

@@ -30,7 +30,7 @@ from projects.permissions import (
     visible_actions,
     visible_programmes,
 )
-from workflows import flows, services
+from workflows import flows, queues, services
 from workflows.services.runner import roles_label
 
 from ..evaluation_section import evaluation_section
@@ -138,7 +138,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_visible_action(request.user, pk)
     user = request.user
     roles = services.roles_on(user, action)
-    task = flows.open_task(action)
+    task = queues.open_task(action)
     stage = flows.stage_of(task) if task else None
     return render(
         request,
@@ -229,6 +229,9 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 if exc.rule == "role":
                     raise PermissionDenied(exc.message) from exc
                 form_errors(form, exc)
+                if exc.rule == "already_moved":
+                    # Warned of what changed, saving again is a deliberate choice.
+                    version = chain.version(action)
             else:
                 messages.success(request, _("Modifications enregistrées."))
                 return redirect("coordo:action", pk=action.pk)

@@ -23,7 +23,7 @@ from projects.models import Organisation, Programme
 from projects.permissions import get_visible_action, get_visible_programme
 from reporting.funding_export import export_filename, write_funding_workbook
 from spreadsheet import xlsx_response
-from workflows import flows, services
+from workflows import flows, queues, services
 
 from ..filters import FundingFilter
 from ..forms import (
@@ -59,7 +59,7 @@ def funding(request: HttpRequest, pk: int) -> HttpResponse:
     requests = filters.qs
     page = Paginator(
         requests.select_related("action", "funder")
-        .annotate(decision_due=flows.decision_due())
+        .annotate(decision_due=queues.decision_due())
         .order_by("action__title", "year", "pk"),
         PAGE_SIZE,
     ).get_page(request.GET.get("page"))
@@ -147,7 +147,7 @@ def funding_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "on_behalf": on_behalf,
                 }
             )
-    task = flows.funder_task(funding_request)
+    task = queues.funder_task(funding_request)
     return render(
         request,
         "coordo/funding_request.html",

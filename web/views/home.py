@@ -14,8 +14,9 @@ from viewflow.workflow.models import Task
 
 from projects.models import Action, ActionState
 from projects.permissions import get_visible_action, visible_programmes
-from workflows import flows, services
+from workflows import flows, queues, services
 
+from .. import task_lists
 from ..pages import PAGE_SIZE, client_ip, run_from_page
 
 TASK_LIST_SIZE = 10
@@ -40,22 +41,22 @@ def home(request: HttpRequest) -> HttpResponse:
         }
         for p in programmes
     ]
-    queue = flows.task_queue(request.user)
+    queue = queues.task_queue(request.user)
     return render(
         request,
         "coordo/home.html",
         {
             "rows": rows,
-            "my_tasks": flows.task_rows(
-                flows.ordered_tasks(queue.filter(owner=request.user))[:TASK_LIST_SIZE]
+            "my_tasks": task_lists.task_rows(
+                task_lists.ordered_tasks(queue.filter(owner=request.user))[:TASK_LIST_SIZE]
             ),
             # Held by nobody or by a colleague: the user's roles can take them (over).
-            "open_tasks": flows.task_rows(
-                flows.ordered_tasks(queue.exclude(owner=request.user))[:TASK_LIST_SIZE]
+            "open_tasks": task_lists.task_rows(
+                task_lists.ordered_tasks(queue.exclude(owner=request.user))[:TASK_LIST_SIZE]
             ),
             "open_count": queue.exclude(owner=request.user).count(),
-            "escalated": flows.task_rows(
-                flows.ordered_tasks(flows.escalated_tasks(request.user))[:TASK_LIST_SIZE]
+            "escalated": task_lists.task_rows(
+                task_lists.ordered_tasks(queues.escalated_tasks(request.user))[:TASK_LIST_SIZE]
             ),
         },
     )
@@ -64,14 +65,14 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """Every task the user's roles can take, soonest due first, paginated."""
-    queue = flows.task_queue(request.user)
+    queue = queues.task_queue(request.user)
     if request.GET.get("retard"):
         queue = queue.filter(data__due__lt=timezone.localdate().isoformat())
-    page = Paginator(flows.ordered_tasks(queue), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(task_lists.ordered_tasks(queue), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "coordo/inbox.html",
-        {"page": page, "rows": flows.task_rows(page.object_list), "params": request.GET},
+        {"page": page, "rows": task_lists.task_rows(page.object_list), "params": request.GET},
     )
 
 

@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from viewflow.fsm import FSMField
 
 from audit import chain
@@ -31,7 +32,7 @@ from projects.models import (
 )
 from projects.permissions import holds_role
 
-from .runner import Refused, check_seen, lock, roles_label, validated
+from .runner import Refused, check_seen, lock, role_refusal, validated
 
 STRUCTURE = (Programme, Axis, Objective, WorkingGroup, Membership, Organisation)
 
@@ -67,18 +68,12 @@ def may_set_up(actor, programme_ids: Iterable[int]) -> bool:
     return all(holds_role(actor, programme_id=p, roles={Role.COORDINATOR}) for p in programme_ids)
 
 
-def _refuse() -> None:
-    raise Refused(
-        "role",
-        _("« Paramétrer le dispositif » revient à : {roles}.").format(
-            roles=roles_label({Role.COORDINATOR})
-        ),
-    )
+SET_UP = gettext_lazy("Paramétrer le dispositif")
 
 
 def _check(actor, programme_ids: list[int]) -> None:
     if not may_set_up(actor, programme_ids):
-        _refuse()
+        raise role_refusal(SET_UP, {Role.COORDINATOR}, set())
 
 
 def _values(obj: models.Model) -> dict[str, object]:
@@ -122,7 +117,7 @@ def save_structure(
             if not actor.is_superuser and not (
                 Membership.objects.active().filter(user=actor, role=Role.COORDINATOR).exists()
             ):
-                _refuse()
+                raise role_refusal(SET_UP, {Role.COORDINATOR}, set())
         elif not isinstance(obj, Programme):
             _check(actor, programmes_of(obj))
         validated(obj)
@@ -170,9 +165,9 @@ def set_signatories(
     locked = lock(programme)
     check_seen(locked, seen)
     _check(actor, [locked.pk])
-    before = ", ".join(sorted(str(o) for o in locked.signatories.all()))
+    before = ", ".join(sorted(str(o) for o in locked.signatories.all())) or None
     locked.signatories.set(organisations)
-    after = ", ".join(sorted(str(o) for o in locked.signatories.all()))
+    after = ", ".join(sorted(str(o) for o in locked.signatories.all())) or None
     if before != after:
         chain.record(
             programme_id=locked.pk,

@@ -83,6 +83,15 @@ def roles_label(roles: Iterable[str]) -> str:
     return ", ".join(sorted(str(Role(r).label) for r in roles))
 
 
+def role_refusal(what, allowed: Iterable[str], held: set[str]) -> Refused | None:
+    """Refused (``role``) unless the actor holds one of the ``allowed`` roles."""
+    if held & set(allowed):
+        return None
+    return Refused(
+        "role", _("« {what} » revient à : {roles}.").format(what=what, roles=roles_label(allowed))
+    )
+
+
 def state_label(obj: models.Model) -> str:
     field = lifecycle.state_field(type(obj))
     value = getattr(obj, field.name)
@@ -146,13 +155,9 @@ class Rule:
 
     def refusal(self, actor, obj: models.Model, *, roles: set[str] | None = None) -> Refused | None:
         held = roles_on(actor, obj) if roles is None else roles
-        if not held & self.roles:
-            return Refused(
-                "role",
-                _("« {what} » revient à : {roles}.").format(
-                    what=self.what, roles=roles_label(self.roles)
-                ),
-            )
+        refusal = role_refusal(self.what, self.roles, held)
+        if refusal:
+            return refusal
         if self.states is not None and lifecycle.state_of(obj) not in self.states:
             field = lifecycle.state_field(type(obj))
             allowed = ", ".join(str(label) for v, label in field.choices if v in self.states)
@@ -189,15 +194,10 @@ def step_refusal(
                 transition=lifecycle.label(model, name), state=state_label(obj)
             ),
         )
-    allowed = step.roles | extra_roles
     held = roles_on(actor, obj) if roles is None else roles
-    if not held & allowed:
-        return Refused(
-            "role",
-            _("« {what} » revient à : {roles}.").format(
-                what=step.label, roles=roles_label(allowed)
-            ),
-        )
+    refusal = role_refusal(step.label, step.roles | extra_roles, held)
+    if refusal:
+        return refusal
     if step.preparer_excluded and getattr(obj, "submitted_by_id", None) == actor.pk:
         return Refused(
             "separation",
@@ -255,15 +255,13 @@ def run_step(
                 "Rien n'a été modifié."
             ).format(noun=target(locked).noun, state=state_label(locked)),
         )
+    # The role first (a 403 whatever the page's age), then the version the actor saw, then
+    # what the current state allows.
     held = roles_on(actor, locked)
     allowed = frozenset().union(*(s.roles for s in lifecycle.steps(model) if s.name == name))
-    if not held & (allowed | extra_roles):
-        raise Refused(
-            "role",
-            _("« {what} » revient à : {roles}.").format(
-                what=lifecycle.label(model, name), roles=roles_label(allowed | extra_roles)
-            ),
-        )
+    refusal = role_refusal(lifecycle.label(model, name), allowed | extra_roles, held)
+    if refusal:
+        raise refusal
     check_seen(locked, seen)
     refusal = step_refusal(actor, locked, name, roles=held, extra_roles=extra_roles)
     if refusal:

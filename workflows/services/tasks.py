@@ -10,8 +10,8 @@ from viewflow.workflow.status import STATUS
 from audit import chain
 from projects.models import Action
 
-from .. import flows
-from .runner import Refused, lock, roles_label
+from .. import flows, queues
+from .runner import Refused, lock, role_refusal
 
 
 def _locked_task(task_id: int, actor) -> tuple[Task, Action]:
@@ -19,14 +19,9 @@ def _locked_task(task_id: int, actor) -> tuple[Task, Action]:
     action = lock(Action(pk=flows.action_id_of(task)))
     if task.status not in (STATUS.NEW, STATUS.ASSIGNED):
         raise Refused("already_moved", _("Cette tâche est déjà terminée."))
-    if not flows.task_queue(actor).filter(pk=task.pk).exists():
+    if not queues.task_queue(actor).filter(pk=task.pk).exists():
         stage = flows.stage_of(task)
-        raise Refused(
-            "role",
-            _("« {what} » revient à : {roles}.").format(
-                what=stage.label, roles=roles_label(stage.roles)
-            ),
-        )
+        raise role_refusal(stage.label, stage.roles, set())
     return task, action
 
 

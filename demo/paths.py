@@ -13,8 +13,7 @@ from collections.abc import Callable, Mapping
 
 from projects import lifecycle
 from projects.models import Action, ActionState, Role
-
-from . import services
+from workflows import services
 
 # When several roles may run a transition, who does it here: the people closest to the action.
 PLAYERS = (Role.ACTION_LEAD, Role.COORDINATOR, Role.COPIL, Role.FUNDER)

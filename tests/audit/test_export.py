@@ -19,7 +19,7 @@ from audit.chain import verify_chain
 from audit.models import AuditEvent
 from projects.models import ActionState
 from spreadsheet import DATETIME
-from tests.workflows.test_audit import TABLE, tamper
+from tests.audit.test_chain import TABLE, tamper
 from tests.world import action_in, new_action
 from workflows import services
 

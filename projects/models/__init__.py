@@ -1,0 +1,30 @@
+"""Programmes (CLS / CLSM), their structure, their partners, memberships and actions.
+
+The lifecycles of the programme and of the action ("fiche action") are stated here, once, as
+protected FSM transitions carrying their roles and rules (``projects.lifecycle`` reads them for
+everyone else). Applying a transition — locking, checking, saving and auditing — is the job of
+``workflows.services``; nothing else changes a state.
+"""
+
+from .action import (
+    ACTIVE_STATES,
+    EDITABLE_STATES,
+    Action,
+    ActionSnapshot,
+    ActionState,
+    MoneyField,
+    ParticipationLevel,
+    money,
+)
+from .meeting import AgendaItem, Meeting, decision_choices
+from .programme import (
+    Axis,
+    Membership,
+    MembershipQuerySet,
+    Objective,
+    Organisation,
+    OrganisationKind,
+    Programme,
+    Role,
+    WorkingGroup,
+)

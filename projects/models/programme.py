@@ -1,0 +1,293 @@
+"""A programme (CLS / CLSM), its structure (axes, objectives, working groups), its partner
+organisations and its memberships — the source of every permission — and its own lifecycle."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from viewflow.fsm import FSMField
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", _("Coordonnateur·rice")
+    WG_MEMBER = "wg_member", _("Membre d'un groupe de travail")
+    ACTION_LEAD = "action_lead", _("Porteur de l'action")
+    COPIL = "copil", _("Comité de pilotage (COPIL)")
+    COTECH = "cotech", _("Comité technique (COTECH)")
+    FUNDER = "funder", _("Signataire / financeur")
+    ARS_REFERENT = "ars_referent", _("Référent ARS")
+
+
+class OrganisationKind(models.TextChoices):
+    ARS = "ars", _("ARS")
+    COMMUNE = "commune", _("Commune")
+    EPCI = "epci", _("EPCI / intercommunalité")
+    DEPARTEMENT = "departement", _("Département")
+    PREFECTURE = "prefecture", _("Préfecture")
+    CPAM = "cpam", _("CPAM")
+    CAF = "caf", _("CAF")
+    HOSPITAL = "hospital", _("Hôpital / EPSM")
+    ASSOCIATION = "association", _("Association")
+    SOCIAL_LANDLORD = "social_landlord", _("Bailleur social")
+    CPTS = "cpts", _("CPTS")
+    CCAS = "ccas", _("CCAS")
+    OTHER = "other", _("Autre")
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("nom"), max_length=200, unique=True)
+    kind = models.CharField(_("type"), max_length=30, choices=OrganisationKind.choices)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation partenaire")
+        verbose_name_plural = _("organisations partenaires")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Programme(models.Model):
+    class Kind(models.TextChoices):
+        CLS = "CLS", _("Contrat local de santé (CLS)")
+        CLSM = "CLSM", _("Conseil local de santé mentale (CLSM)")
+
+    class Status(models.TextChoices):
+        DRAFTING = "drafting", _("En rédaction")
+        AWAITING_SIGNATURES = "awaiting_signatures", _("En attente de signatures")
+        IN_FORCE = "in_force", _("En vigueur")
+        FINAL_EVALUATION = "final_evaluation", _("Évaluation finale")
+        ENDED = "ended", _("Terminé")
+
+    kind = models.CharField(_("dispositif"), max_length=4, choices=Kind.choices)
+    name = models.CharField(_("nom"), max_length=200, unique=True)
+    territory = models.CharField(_("territoire"), max_length=200)
+    communes = models.TextField(_("communes"), blank=True)
+    epci = models.CharField(_("EPCI"), max_length=200, blank=True)
+    priority_neighbourhoods = models.TextField(_("quartiers prioritaires (QPV)"), blank=True)
+    start_date = models.DateField(_("début"))
+    end_date = models.DateField(_("fin"))
+    status = FSMField(
+        _("statut"), max_length=30, choices=Status.choices, default=Status.DRAFTING, protected=True
+    )
+    signatories = models.ManyToManyField(
+        Organisation, blank=True, related_name="signed_programmes", verbose_name=_("signataires")
+    )
+    task_due_days = models.PositiveIntegerField(
+        _("délai de traitement des tâches (jours)"), default=30
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("dispositif")
+        verbose_name_plural = _("dispositifs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="programme_period_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": gettext("La fin doit suivre le début.")})
+
+    # Lifecycle: the coordinator prepares, the COPIL (governance) decides.
+    @status.transition(
+        source=Status.DRAFTING,
+        target=Status.AWAITING_SIGNATURES,
+        label=_("Envoyer en signature"),
+        custom={"roles": {Role.COORDINATOR}},
+    )
+    def send_for_signature(self) -> None:
+        pass
+
+    @status.transition(
+        source=Status.AWAITING_SIGNATURES,
+        target=Status.IN_FORCE,
+        label=_("Constater l'entrée en vigueur"),
+        custom={"roles": {Role.COPIL}},
+    )
+    def enter_into_force(self) -> None:
+        pass
+
+    @status.transition(
+        source=Status.IN_FORCE,
+        target=Status.FINAL_EVALUATION,
+        label=_("Ouvrir l'évaluation finale"),
+        custom={"roles": {Role.COORDINATOR}},
+    )
+    def start_final_evaluation(self) -> None:
+        pass
+
+    @status.transition(
+        source=Status.FINAL_EVALUATION,
+        target=Status.ENDED,
+        label=_("Clore le dispositif"),
+        custom={"roles": {Role.COPIL}},
+    )
+    def end(self) -> None:
+        pass
+
+
+class Axis(models.Model):
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="axes", verbose_name=_("dispositif")
+    )
+    number = models.PositiveSmallIntegerField(_("numéro"))
+    title = models.CharField(_("intitulé"), max_length=300)
+
+    class Meta:
+        ordering = ["programme", "number"]
+        verbose_name = _("axe stratégique")
+        verbose_name_plural = _("axes stratégiques")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "number"], name="axis_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Axe {self.number} — {self.title}"
+
+
+class Objective(models.Model):
+    class Level(models.TextChoices):
+        GENERAL = "general", _("Général")
+        SPECIFIC = "specific", _("Spécifique")
+        OPERATIONAL = "operational", _("Opérationnel")
+
+    axis = models.ForeignKey(
+        Axis, on_delete=models.CASCADE, related_name="objectives", verbose_name=_("axe")
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("objectif parent"),
+    )
+    level = models.CharField(_("niveau"), max_length=12, choices=Level.choices)
+    title = models.CharField(_("intitulé"), max_length=300)
+
+    class Meta:
+        ordering = ["axis", "id"]
+        verbose_name = _("objectif")
+        verbose_name_plural = _("objectifs")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.parent_id and self.parent.axis_id != self.axis_id:
+            raise ValidationError(
+                {"parent": gettext("L'objectif parent doit appartenir au même axe.")}
+            )
+
+
+class WorkingGroup(models.Model):
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.CASCADE,
+        related_name="working_groups",
+        verbose_name=_("dispositif"),
+    )
+    name = models.CharField(_("nom"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["programme", "name"]
+        verbose_name = _("groupe de travail")
+        verbose_name_plural = _("groupes de travail")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "name"], name="working_group_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self) -> MembershipQuerySet:
+        return self.filter(is_active=True)
+
+
+class Membership(models.Model):
+    """User × programme × role: the single source of every permission in Coordo."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("utilisateur"),
+    )
+    programme = models.ForeignKey(
+        Programme,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("dispositif"),
+    )
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("organisation"),
+        help_text=_("Obligatoire pour les financeurs et les porteurs d'action."),
+    )
+    working_group = models.ForeignKey(
+        WorkingGroup,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("groupe de travail"),
+        help_text=_("Obligatoire pour les membres d'un groupe de travail."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appartenance")
+        verbose_name_plural = _("appartenances")
+        indexes = [models.Index(fields=["user", "programme", "role"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role__in=[Role.FUNDER, Role.ACTION_LEAD])
+                | Q(organisation__isnull=False),
+                name="membership_organisation_required",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.WG_MEMBER) | Q(working_group__isnull=False),
+                name="membership_working_group_required",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        extra = self.organisation or self.working_group
+        suffix = f" ({extra})" if extra else ""
+        return f"{self.user} — {self.get_role_display()}{suffix} — {self.programme}"
+
+    def clean(self) -> None:
+        if self.role in (Role.FUNDER, Role.ACTION_LEAD) and not self.organisation_id:
+            raise ValidationError(
+                {"organisation": gettext("Précisez l'organisation pour ce rôle.")}
+            )
+        if self.role == Role.WG_MEMBER and not self.working_group_id:
+            raise ValidationError({"working_group": gettext("Précisez le groupe de travail.")})
+        if (
+            self.working_group_id
+            and self.programme_id
+            and self.working_group.programme_id != self.programme_id
+        ):
+            raise ValidationError(
+                {"working_group": "Le groupe de travail doit appartenir au même dispositif."}
+            )

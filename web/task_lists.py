@@ -1,0 +1,69 @@
+"""Task lists as pages show them: soonest due first, each task with its fiche, its stage and,
+for a funder's decision, its request (a constant number of queries per page)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, When
+from django.utils import timezone
+from viewflow.workflow.models import Task
+
+from funding.models import FundingRequest
+from projects.models import Action
+from workflows import flows
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    task: Task
+    action: Action
+    stage: flows.Stage
+    due: datetime.date | None
+    request: FundingRequest | None = None  # for a funder's decision
+
+    @property
+    def overdue(self) -> bool:
+        return self.due is not None and self.due < timezone.localdate()
+
+
+def ordered_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """Soonest due first, with what ``task_rows`` needs."""
+    request_action = FundingRequest.objects.filter(
+        pk=OuterRef("process__artifact_object_id")
+    ).values("action_id")[:1]
+    return (
+        tasks.select_related("owner")
+        .annotate(
+            artifact_id=F("process__artifact_object_id"),
+            action_id=Case(
+                When(flow_task=flows.FunderDecisionFlow.decide, then=Subquery(request_action)),
+                default=F("process__artifact_object_id"),
+                output_field=IntegerField(),
+            ),
+        )
+        .order_by("data__due", "pk")
+    )
+
+
+def task_rows(tasks) -> list[TaskRow]:
+    """Rows for a page of ``ordered_tasks`` (one more query for the fiches, and one for the
+    requests if a funder's decision is among them, whatever the number of tasks)."""
+    tasks = list(tasks)
+    actions = Action.objects.select_related("programme").in_bulk([t.action_id for t in tasks])
+    request_ids = [t.artifact_id for t in tasks if flows.is_funder_task(t)]
+    requests = (
+        FundingRequest.objects.select_related("funder").in_bulk(request_ids) if request_ids else {}
+    )
+    return [
+        TaskRow(
+            t,
+            actions[t.action_id],
+            flows.stage_of(t),
+            flows.due_date(t),
+            requests.get(t.artifact_id) if flows.is_funder_task(t) else None,
+        )
+        for t in tasks
+        if t.action_id in actions
+    ]

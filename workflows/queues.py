@@ -1,0 +1,115 @@
+"""Who sees which task: the queue of a member (from memberships, never django permissions),
+the late tasks signalled to the coordination, the open task of a fiche or of a request.
+
+viewflow 2.4's own queue understands object-level permissions only through django-guardian
+(viewflow issue #505): Coordo computes queues from memberships, so that a member of programme
+A never sees programme B's tasks and a funder only the decisions asked of its organisation.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+from viewflow.workflow.models import Task
+
+from funding.models import FundingRequest
+from projects.models import Action, Membership, Role
+from projects.permissions import actions_where
+
+from . import flows
+
+
+def _decidable_requests(user) -> QuerySet[FundingRequest]:
+    """Requests addressed to an organisation for which the user is funder in the programme."""
+    return FundingRequest.objects.filter(
+        Exists(
+            Membership.objects.active().filter(
+                user=user,
+                role=Role.FUNDER,
+                programme_id=OuterRef("action__programme_id"),
+                organisation_id=OuterRef("funder_id"),
+            )
+        )
+    )
+
+
+def task_queue(user) -> QuerySet[Task]:
+    """Open tasks of the fiches for which the user holds the stage's role (memberships, not
+    django permissions): a COPIL member of programme A never sees programme B's tasks, a funder
+    only the decisions asked of their own organisation."""
+    nodes_by_roles: dict[frozenset[str], list] = {}
+    for name, stage in flows.STAGES.items():
+        nodes_by_roles.setdefault(stage.roles, []).append(getattr(flows.ActionFlow, name))
+    condition = Q()
+    for roles, nodes in nodes_by_roles.items():  # one subquery per set of roles, not per stage
+        condition |= Q(
+            flow_task__in=nodes,
+            process__artifact_content_type=flows.action_type(),
+            process__artifact_object_id__in=actions_where(user, roles).values("pk"),
+        )
+    if user.is_authenticated:
+        condition |= Q(
+            flow_task=flows.FunderDecisionFlow.decide,
+            process__artifact_content_type=flows.request_type(),
+            process__artifact_object_id__in=_decidable_requests(user).values("pk"),
+        )
+    return Task.objects.filter(condition, status__in=flows.OPEN)
+
+
+def escalated_tasks(user) -> QuerySet[Task]:
+    """Overdue tasks (fiche stages and funders' decisions) signalled to the user as coordinator
+    of their programmes."""
+    coordinated = actions_where(user, {Role.COORDINATOR}).values("pk")
+    return Task.objects.filter(
+        Q(process__flow_class=flows.ActionFlow, process__artifact_object_id__in=coordinated)
+        | Q(
+            flow_task=flows.FunderDecisionFlow.decide,
+            process__artifact_object_id__in=FundingRequest.objects.filter(
+                action_id__in=coordinated
+            ).values("pk"),
+        ),
+        status__in=flows.OPEN,
+        flow_task_type="HUMAN",
+        data__has_key="escalated",
+    )
+
+
+def open_task(action: Action) -> Task | None:
+    return (
+        Task.objects.filter(
+            process__flow_class=flows.ActionFlow,
+            process__artifact_content_type=flows.action_type(),
+            process__artifact_object_id=action.pk,
+            status__in=flows.OPEN,
+            flow_task_type="HUMAN",
+        )
+        .select_related("owner")
+        .first()
+    )
+
+
+def funder_task(request: FundingRequest) -> Task | None:
+    return (
+        flows.open_funder_tasks(process__artifact_object_id=request.pk)
+        .select_related("owner")
+        .first()
+    )
+
+
+def decision_due() -> Subquery:
+    """Annotation for FundingRequest: due date (ISO text) of its funder's open decision task."""
+    return Subquery(
+        flows.open_funder_tasks(process__artifact_object_id=OuterRef("pk")).values("data__due")[:1]
+    )
+
+
+def overdue_actions() -> Exists:
+    """Condition on Action: its open task is past its due date."""
+    return Exists(
+        Task.objects.filter(
+            process__flow_class=flows.ActionFlow,
+            process__artifact_object_id=OuterRef("pk"),
+            status__in=flows.OPEN,
+            data__due__lt=timezone.localdate().isoformat(),
+        )
+    )
