@@ -1,7 +1,12 @@
 """Database triggers that make the audit table append-only, on SQLite and PostgreSQL.
 
-Installed by a migration. Tests that must tamper with the trail (to prove verification catches
+Installed by migrations. Tests that must tamper with the trail (to prove verification catches
 it), or flush committed data, remove them for a moment and put them back.
+
+SQLite's ``REPLACE INTO`` (and ``INSERT OR REPLACE``) deletes the row it conflicts with without
+firing delete triggers: an insert that would collide with an event already stored (same id,
+same place in a chain, same hash) is refused before it happens. PostgreSQL's upsert runs the
+update trigger.
 """
 
 from __future__ import annotations
@@ -14,10 +19,17 @@ _SQLITE_INSTALL = [
         BEGIN SELECT RAISE(ABORT, '{MESSAGE.replace("'", "''")}'); END""",
     f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
         BEGIN SELECT RAISE(ABORT, '{MESSAGE.replace("'", "''")}'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_replace BEFORE INSERT ON {TABLE}
+        WHEN EXISTS (
+            SELECT 1 FROM {TABLE} WHERE id = NEW.id OR hash = NEW.hash
+            OR (programme_id = NEW.programme_id AND seq = NEW.seq)
+        )
+        BEGIN SELECT RAISE(ABORT, '{MESSAGE.replace("'", "''")}'); END""",
 ]
 _SQLITE_REMOVE = [
     f"DROP TRIGGER IF EXISTS {TABLE}_no_update",
     f"DROP TRIGGER IF EXISTS {TABLE}_no_delete",
+    f"DROP TRIGGER IF EXISTS {TABLE}_no_replace",
 ]
 
 _PG_INSTALL = [

@@ -96,9 +96,16 @@ TEMPLATES = [
 # the write lock when they begin, so concurrent writers queue (busy timeout) instead of failing
 # with "database is locked" when a read lock would have to be upgraded.
 SQLITE_PATH = Path(os.environ.get("SQLITE_PATH", BASE_DIR / "coordo.sqlite3"))
+# Connections are closed at the end of each request (CONN_MAX_AGE=0) unless told otherwise: a
+# server that starts a thread per request (runserver, or any threaded worker) would otherwise
+# leave each finished thread's connection open until PostgreSQL refuses new clients. Keep
+# connections (CONN_MAX_AGE=60) only behind a server with a fixed pool of workers, such as
+# gunicorn's sync workers, and size PostgreSQL's max_connections to workers × instances.
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"), conn_max_age=60
+        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"),
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -66,6 +66,27 @@ def test_raw_sql_cannot_change_or_remove_events(world, sql):
     assert_refused_by_the_database(_raw(sql, params))
 
 
+def test_sqlite_replace_cannot_rewrite_an_event(world):
+    """REPLACE INTO deletes the row it conflicts with without firing SQLite's delete trigger:
+    an event rewritten that way (same id, or same place in the chain) is refused too."""
+    if connection.vendor != "sqlite":
+        pytest.skip("REPLACE INTO is SQLite's")
+    event = some_events(world)[2]
+    columns = [f.column for f in AuditEvent._meta.concrete_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)} FROM {TABLE} WHERE id = %s", [event.pk])
+        row = list(cursor.fetchone())
+    row[columns.index("comment")] = "réécrit"
+    holes = ", ".join(["%s"] * len(columns))
+    same_id = f"REPLACE INTO {TABLE} ({', '.join(columns)}) VALUES ({holes})"
+    assert_refused_by_the_database(_raw(same_id, row))
+    # A new id at the same place in the chain (the unique constraint would replace it).
+    row[columns.index("id")] = event.pk + 10_000
+    other = f"INSERT OR REPLACE INTO {TABLE} ({', '.join(columns)}) VALUES ({holes})"
+    assert_refused_by_the_database(_raw(other, row))
+    assert AuditEvent.objects.get(pk=event.pk).comment == event.comment
+
+
 def test_the_orm_cannot_change_or_remove_events(world):
     event = some_events(world)[2]
     assert_refused_by_the_database(
