@@ -62,6 +62,7 @@ CHANGE_LABELS = {
     "funding_requests": _("demandes de financement"),
     "attendees": _("présents"),
     "decisions": _("décisions"),
+    "decision_letter_sha256": _("empreinte du courrier de décision (SHA-256)"),
 }
 _POINT = re.compile(r"^point (\d+)$")  # record_meeting: one decision per agenda item
 
@@ -193,7 +194,9 @@ class Labels:
         if not isinstance(changes, dict):
             return [Change("", "", str(changes), single=True)] if changes else []
         found = []
-        for name, pair in changes.items():
+        for name, pair in sorted(
+            changes.items(), key=lambda item: self._rank(object_type, item[0])
+        ):
             label = self.field_label(object_type, name)
             if isinstance(pair, list) and len(pair) == 2:
                 before, after = (self.value(object_type, name, v) for v in pair)
@@ -201,6 +204,16 @@ class Labels:
             else:
                 found.append(Change(label, "", self.value(object_type, name, pair), single=True))
         return found
+
+    def _rank(self, object_type: str, name: str) -> int:
+        """Changes read in the order of the model's fields (a JSON column may reorder them)."""
+
+        def compute():
+            model = self._model(object_type)
+            return {f.name: i for i, f in enumerate(model._meta.fields)} if model else {}
+
+        order = self._cached(("rank", object_type), compute)
+        return order.get(name, len(order))
 
     def changes_text(self, object_type: str, changes: object) -> str:
         """The changes on one line: « intitulé : A → B | budget : ∅ → 4 500,00 € »."""

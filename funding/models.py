@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import FSMField
 from viewflow.fsm import State as FSM
 
+from projects.calendar import check_programme_year
 from projects.models import Action, Organisation, Role, money
 
 
@@ -49,6 +51,12 @@ class BudgetLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} — {self.year} — {self.get_category_display()}"
+
+    def clean(self) -> None:
+        try:
+            check_programme_year(self.year, self.action.programme if self.action_id else None)
+        except ValidationError as exc:
+            raise ValidationError({"year": exc.messages}) from exc
 
 
 class FundingRequest(models.Model):
@@ -120,10 +128,25 @@ class FundingRequest(models.Model):
                 & (Q(granted_amount__isnull=True) | Q(granted_amount__gte=0)),
                 name="funding_amounts_positive",
             ),
+            # One request per fiche, funder, scheme and year: a second one is a double entry.
+            models.UniqueConstraint(
+                fields=["action", "funder", "scheme", "year"],
+                name="funding_request_unique",
+                violation_error_message=_(
+                    "Cette fiche a déjà une demande à ce financeur, pour ce dispositif de "
+                    "financement et cette année."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.action} — {self.funder} ({self.scheme} {self.year})"
+
+    def clean(self) -> None:
+        try:
+            check_programme_year(self.year, self.action.programme if self.action_id else None)
+        except ValidationError as exc:
+            raise ValidationError({"year": exc.messages}) from exc
 
     def _grant_target(self, *, amount: Decimal, **kwargs) -> str:
         if amount >= self.requested_amount:
@@ -145,10 +168,12 @@ class FundingRequest(models.Model):
         label=_("Accorder"),
         custom={"roles": {Role.FUNDER}, "on_behalf": {Role.COORDINATOR}},
     )
-    def grant(self, *, amount: Decimal, decision_date, reference: str = "") -> None:
+    def grant(self, *, amount: Decimal, decision_date, reference: str = "", letter="") -> None:
         self.granted_amount = amount
         self.decision_date = decision_date
         self.decision_reference = reference
+        if letter:
+            self.decision_letter = letter
 
     @state.transition(
         source=State.SUBMITTED,
@@ -160,10 +185,12 @@ class FundingRequest(models.Model):
             "reason_required": True,
         },
     )
-    def refuse(self, *, decision_date, reference: str = "") -> None:
+    def refuse(self, *, decision_date, reference: str = "", letter="") -> None:
         self.granted_amount = Decimal("0")
         self.decision_date = decision_date
         self.decision_reference = reference
+        if letter:
+            self.decision_letter = letter
 
     @state.transition(
         source=[State.DRAFT, State.SUBMITTED],

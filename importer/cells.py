@@ -9,16 +9,17 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from funding.models import BudgetLine
+from projects.calendar import check_year
 from projects.models import Action, Objective, Organisation, ParticipationLevel, WorkingGroup
 
 from .columns import Column
 
 MAX_MONEY = Decimal("9999999999.99")  # the amount columns: 12 digits, 2 decimals
-YEARS = (1990, 2100)
 
 
 class BadCell(Exception):
@@ -145,12 +146,10 @@ def _year(value) -> int:
         value = int(value.strip())
     if not isinstance(value, int):
         raise BadCell(expected)
-    if not YEARS[0] <= value <= YEARS[1]:
-        raise BadCell(
-            _("Année {year} hors de la période acceptée ({first}–{last}).").format(
-                year=value, first=YEARS[0], last=YEARS[1]
-            )
-        )
+    try:
+        check_year(value)
+    except ValidationError as exc:
+        raise BadCell(exc.messages[0]) from exc
     return value
 
 

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from funding.models import BudgetLine
 from projects.models import Action, ParticipationLevel
 
-from .archive import MAX_ROWS, FileRefused, check_archive
+from .archive import MAX_ROWS, FileRefused, check_archive, unreadable
 from .cells import BadCell, Lookups, convert, header_key, is_empty, key, text_of
 from .columns import (
     ACTIONS,
@@ -280,14 +280,14 @@ def read_workbook(file: IO[bytes], *, size: int, programme) -> ParsedImport:
         raise
     except Exception as exc:  # untrusted input: whatever openpyxl trips on
         logger.info("Unreadable workbook: %r", exc)
-        raise _unreadable() from exc
+        raise unreadable() from exc
     try:
         return _read(workbook, programme)
     except FileRefused:
         raise
     except Exception as exc:
         logger.info("Unreadable workbook: %r", exc)
-        raise _unreadable() from exc
+        raise unreadable() from exc
     finally:
         workbook.close()
 
@@ -297,15 +297,6 @@ def _has_values(ws) -> bool:
     ws.reset_dimensions()
     rows = ws.iter_rows(max_col=MAX_COLUMNS, values_only=True)
     return any(not is_empty(v) for row in rows for v in row)
-
-
-def _unreadable() -> FileRefused:
-    return FileRefused(
-        _(
-            "Ce classeur n'a pas pu être lu. Enregistrez-le au format « Classeur Excel (.xlsx) » "
-            "depuis Excel ou LibreOffice, en partant du modèle, puis déposez-le à nouveau."
-        )
-    )
 
 
 def _read(workbook, programme) -> ParsedImport:

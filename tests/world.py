@@ -97,9 +97,15 @@ def build_world(prefix: str = "") -> World:
     return World(programme, other, objective, lead, funder_org, group, users)
 
 
+TITLE = "Permanences d'accès aux droits santé en QPV"
+
+
 def new_action(world: World, **data) -> Action:
+    """A draft fiche of the world's programme (titles are unique within a programme: the
+    first one takes ``TITLE``, the next ones are numbered)."""
+    taken = world.programme.actions.filter(title__startswith=TITLE).count()
     values = {
-        "title": "Permanences d'accès aux droits santé en QPV",
+        "title": TITLE if not taken else f"{TITLE} ({taken + 1})",
         "lead_organisation": world.lead,
     }
     values.update(data)

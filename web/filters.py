@@ -10,11 +10,11 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from funding.models import FundingRequest
+from projects.calendar import FIRST_YEAR, LAST_YEAR
 from projects.models import ActionState
 from workflows import queues
 
 MAX_ID = 2**63 - 1  # the largest id a database column holds
-YEARS = (1990, 2100)
 
 
 class IdFilter(django_filters.Filter):
@@ -32,17 +32,15 @@ class YearFilter(django_filters.Filter):
     field_class = forms.IntegerField
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, min_value=YEARS[0], max_value=YEARS[1], **kwargs)
+        super().__init__(*args, min_value=FIRST_YEAR, max_value=LAST_YEAR, **kwargs)
 
 
 class TextFilter(django_filters.CharFilter):
-    """Searched text: at most 200 characters, and no NUL (PostgreSQL refuses it)."""
+    """Searched text: at most 200 characters (a NUL, which PostgreSQL refuses, is an error of
+    the form like any other)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, max_length=200, strip=True, **kwargs)
-
-    def filter(self, qs, value):
-        return super().filter(qs, value.replace("\x00", "") if value else value)
 
 
 class ActionFilter(django_filters.FilterSet):

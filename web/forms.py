@@ -1,5 +1,7 @@
 """The forms of the pages: what people type, parsed as they type it (« 12 500,50 € », French
-dates). They validate input; the rules of Coordo are checked by the services."""
+dates). They validate input — every date within the years Coordo accepts, every text within
+its column — so that bad input is a message on the form, never a server error; the rules of
+Coordo are checked by the services."""
 
 import re
 
@@ -10,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from evaluation.models import EvaluationReport, Indicator, Measurement
 from funding.models import BudgetLine, FundingRequest, Tranche
+from projects.calendar import check_date
 from projects.models import Action, Meeting, Objective, Organisation, WorkingGroup
 
 
@@ -28,7 +31,26 @@ class AmountField(forms.DecimalField):
         return super().to_python(value)
 
 
-class FicheForm(forms.ModelForm):
+class _BoundedDates:
+    """Every date field of the form refuses a date outside the years Coordo accepts (a year 1
+    or 9999 would otherwise overflow date arithmetic further on)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.DateField | forms.DateTimeField):
+                field.validators.append(check_date)
+
+
+class Form(_BoundedDates, forms.Form):
+    pass
+
+
+class ModelForm(_BoundedDates, forms.ModelForm):
+    pass
+
+
+class FicheForm(ModelForm):
     """The fiche action as the coordinator and the working group write it."""
 
     class Meta:
@@ -65,7 +87,7 @@ class FicheForm(forms.ModelForm):
         return cleaned
 
 
-class MeetingForm(forms.ModelForm):
+class MeetingForm(ModelForm):
     class Meta:
         model = Meeting
         fields = ["body", "date", "place"]
@@ -75,27 +97,31 @@ class MeetingForm(forms.ModelForm):
 # --- funding ---------------------------------------------------------------------------
 
 
-class BudgetLineForm(forms.ModelForm):
+class BudgetLineForm(ModelForm):
     class Meta:
         model = BudgetLine
         fields = ["year", "category", "planned"]
         field_classes = {"planned": AmountField}
 
 
-class FundingRequestForm(forms.ModelForm):
+class FundingRequestForm(ModelForm):
     class Meta:
         model = FundingRequest
         fields = ["funder", "scheme", "year", "requested_amount"]
         field_classes = {"requested_amount": AmountField}
 
 
-class RefusalForm(forms.Form):
+class RefusalForm(Form):
     """The funder's refusal, or the coordinator's record of it."""
 
     decision_date = forms.DateField(
         label=_("Date de décision"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    reference = forms.CharField(label=_("Référence de la décision"), required=False)
+    reference = forms.CharField(
+        label=_("Référence de la décision"),
+        required=False,
+        max_length=FundingRequest._meta.get_field("decision_reference").max_length,
+    )
     decision_letter = forms.FileField(
         label=_("Courrier de décision (obligatoire si la coordination saisit pour le financeur)"),
         required=False,
@@ -115,14 +141,17 @@ class DecisionForm(RefusalForm):
     field_order = ["amount", "decision_date", "reference", "confirm_over_request"]
 
 
-class AgreementForm(forms.Form):
-    reference = forms.CharField(label=_("Référence de la convention"))
+class AgreementForm(Form):
+    reference = forms.CharField(
+        label=_("Référence de la convention"),
+        max_length=FundingRequest._meta.get_field("agreement_reference").max_length,
+    )
     date = forms.DateField(
         label=_("Date de la convention"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
 
-class TrancheForm(forms.ModelForm):
+class TrancheForm(ModelForm):
     class Meta:
         model = Tranche
         fields = ["label", "expected_date", "expected_amount", "supporting_documents"]
@@ -133,7 +162,7 @@ class TrancheForm(forms.ModelForm):
         }
 
 
-class ReceiptForm(forms.Form):
+class ReceiptForm(Form):
     received_date = forms.DateField(
         label=_("Date de réception"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -143,14 +172,14 @@ class ReceiptForm(forms.Form):
 # --- evaluation ------------------------------------------------------------------------
 
 
-class IndicatorForm(forms.ModelForm):
+class IndicatorForm(ModelForm):
     class Meta:
         model = Indicator
         fields = ["kind", "label", "unit", "baseline", "target", "collection_method", "frequency"]
         field_classes = {"baseline": AmountField, "target": AmountField}
 
 
-class MeasurementForm(forms.ModelForm):
+class MeasurementForm(ModelForm):
     """One value of an indicator (French decimals: « 12,5 »)."""
 
     class Meta:
@@ -168,7 +197,7 @@ class MeasurementForm(forms.ModelForm):
         }
 
 
-class EvaluationReportForm(forms.ModelForm):
+class EvaluationReportForm(ModelForm):
     class Meta:
         model = EvaluationReport
         fields = ["achievements", "difficulties", "participation", "recommendations"]
@@ -181,7 +210,7 @@ class EvaluationReportForm(forms.ModelForm):
 # --- audit-trail export ----------------------------------------------------------------
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(Form):
     du = forms.DateField(
         label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -2,11 +2,27 @@
 shipped fonts and icons). The pages are plain Django views; Turbo navigation is switched off
 inside their content so that forms behave as forms."""
 
-from django.urls import path
+from django.urls import path, register_converter
 from viewflow.urls import Application
 
 from .views import actions, audit, evaluation, funding, home, imports, meetings, reports
 from .views import programme as programme_views
+
+
+class IdConverter:
+    """An object's number in a URL: digits a database id can hold (longer ones are a 404, not
+    an integer overflow in the database driver)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 
 class CoordoApp(Application):
@@ -17,113 +33,118 @@ class CoordoApp(Application):
 
     home_path = path("", home.home, name="home")
     actions_path = path("actions/", actions.action_list, name="actions")
-    programme_path = path("dispositifs/<int:pk>/", actions.programme_detail, name="programme")
+    programme_path = path("dispositifs/<id:pk>/", actions.programme_detail, name="programme")
     programme_transition_path = path(
-        "dispositifs/<int:pk>/transitions/<str:name>/",
+        "dispositifs/<id:pk>/transitions/<str:name>/",
         programme_views.programme_transition,
         name="programme-transition",
     )
     action_create_path = path(
-        "dispositifs/<int:pk>/proposer/", actions.action_create, name="action-create"
+        "dispositifs/<id:pk>/proposer/", actions.action_create, name="action-create"
     )
-    action_path = path("actions/<int:pk>/", actions.action_detail, name="action")
-    action_edit_path = path("actions/<int:pk>/modifier/", actions.action_edit, name="action-edit")
+    action_path = path("actions/<id:pk>/", actions.action_detail, name="action")
+    action_edit_path = path("actions/<id:pk>/modifier/", actions.action_edit, name="action-edit")
     action_waiver_path = path(
-        "actions/<int:pk>/derogation/", funding.action_waiver, name="action-waiver"
+        "actions/<id:pk>/derogation/", funding.action_waiver, name="action-waiver"
     )
     action_comment_path = path(
-        "actions/<int:pk>/commenter/", actions.action_comment, name="action-comment"
+        "actions/<id:pk>/commenter/", actions.action_comment, name="action-comment"
     )
     action_versions_path = path(
-        "actions/<int:pk>/versions/", actions.snapshot_diff, name="action-versions"
+        "actions/<id:pk>/versions/", actions.snapshot_diff, name="action-versions"
     )
     action_add_path = path(
-        "actions/<int:pk>/ajouter/<str:part>/", actions.action_add_part, name="action-add"
+        "actions/<id:pk>/ajouter/<str:part>/", actions.action_add_part, name="action-add"
     )
-    meetings_path = path("dispositifs/<int:pk>/seances/", meetings.meeting_list, name="meetings")
-    meeting_path = path("seances/<int:pk>/", meetings.meeting_detail, name="meeting")
+    meetings_path = path("dispositifs/<id:pk>/seances/", meetings.meeting_list, name="meetings")
+    meeting_path = path("seances/<id:pk>/", meetings.meeting_detail, name="meeting")
     meeting_minutes_path = path(
-        "seances/<int:pk>/compte-rendu/", meetings.meeting_minutes, name="meeting-minutes"
+        "seances/<id:pk>/compte-rendu/", meetings.meeting_minutes, name="meeting-minutes"
     )
     inbox_path = path("taches/", home.inbox, name="inbox")
-    funding_path = path("dispositifs/<int:pk>/financements/", funding.funding, name="funding")
+    funding_path = path("dispositifs/<id:pk>/financements/", funding.funding, name="funding")
     funding_create_path = path(
-        "actions/<int:pk>/financements/", funding.funding_request_create, name="funding-create"
+        "actions/<id:pk>/financements/", funding.funding_request_create, name="funding-create"
     )
     funding_request_path = path(
-        "financements/<int:pk>/", funding.funding_request_detail, name="funding-request"
+        "financements/<id:pk>/", funding.funding_request_detail, name="funding-request"
     )
     funding_transition_path = path(
-        "financements/<int:pk>/transitions/<str:name>/",
+        "financements/<id:pk>/transitions/<str:name>/",
         funding.funding_request_transition,
         name="funding-transition",
     )
+    decision_letter_path = path(
+        "financements/<id:pk>/courrier-de-decision/",
+        funding.decision_letter,
+        name="decision-letter",
+    )
     tranche_add_path = path(
-        "financements/<int:pk>/versements/", funding.tranche_add, name="tranche-add"
+        "financements/<id:pk>/versements/", funding.tranche_add, name="tranche-add"
     )
     tranche_receive_path = path(
-        "versements/<int:pk>/reception/", funding.tranche_receive, name="tranche-receive"
+        "versements/<id:pk>/reception/", funding.tranche_receive, name="tranche-receive"
     )
     funding_export_path = path(
-        "dispositifs/<int:pk>/financements/classeur.xlsx",
+        "dispositifs/<id:pk>/financements/classeur.xlsx",
         funding.funding_export,
         name="funding-export",
     )
-    task_take_path = path("taches/<int:pk>/prendre/", home.task_take, name="task-take")
-    task_release_path = path("taches/<int:pk>/liberer/", home.task_release, name="task-release")
+    task_take_path = path("taches/<id:pk>/prendre/", home.task_take, name="task-take")
+    task_release_path = path("taches/<id:pk>/liberer/", home.task_release, name="task-release")
     action_transition_path = path(
-        "actions/<int:pk>/transitions/<str:name>/",
+        "actions/<id:pk>/transitions/<str:name>/",
         actions.action_transition,
         name="action-transition",
     )
     # Evaluation: measurements from the fiche, the evaluation report (evaluation.py).
     measurement_add_path = path(
-        "actions/<int:pk>/indicateurs/<int:indicator_pk>/mesures/",
+        "actions/<id:pk>/indicateurs/<id:indicator_pk>/mesures/",
         evaluation.measurement_add,
         name="measurement-add",
     )
     evaluation_report_path = path(
-        "actions/<int:pk>/evaluation/rapport/",
+        "actions/<id:pk>/evaluation/rapport/",
         evaluation.evaluation_report,
         name="evaluation-report",
     )
     # The audit-trail export for the ARS (audit.py).
     audit_export_path = path(
-        "dispositifs/<int:pk>/journal-audit/", audit.audit_export_page, name="audit-export"
+        "dispositifs/<id:pk>/journal-audit/", audit.audit_export_page, name="audit-export"
     )
     audit_export_xlsx_path = path(
-        "dispositifs/<int:pk>/journal-audit/journal.xlsx",
+        "dispositifs/<id:pk>/journal-audit/journal.xlsx",
         audit.audit_export_download,
         {"extension": "xlsx"},
         name="audit-export-xlsx",
     )
     audit_export_csv_path = path(
-        "dispositifs/<int:pk>/journal-audit/journal.csv",
+        "dispositifs/<id:pk>/journal-audit/journal.csv",
         audit.audit_export_download,
         {"extension": "csv"},
         name="audit-export-csv",
     )
     # The dashboard and the annual report of a programme (reports.py).
     dashboard_path = path(
-        "dispositifs/<int:pk>/tableau-de-bord/", reports.dashboard, name="dashboard"
+        "dispositifs/<id:pk>/tableau-de-bord/", reports.dashboard, name="dashboard"
     )
     annual_report_choose_path = path(
-        "dispositifs/<int:pk>/rapport/", reports.annual_report_choose, name="annual-reports"
+        "dispositifs/<id:pk>/rapport/", reports.annual_report_choose, name="annual-reports"
     )
     annual_report_path = path(
-        "dispositifs/<int:pk>/rapport/<int:year>/",
+        "dispositifs/<id:pk>/rapport/<id:year>/",
         reports.annual_report_page,
         name="annual-report",
     )
     annual_report_xlsx_path = path(
-        "dispositifs/<int:pk>/rapport/<int:year>/rapport.xlsx",
+        "dispositifs/<id:pk>/rapport/<id:year>/rapport.xlsx",
         reports.annual_report_xlsx,
         name="annual-report-xlsx",
     )
     # Import of existing fiches and funding from a workbook (imports.py).
-    import_path = path("dispositifs/<int:pk>/import/", imports.import_page, name="import")
+    import_path = path("dispositifs/<id:pk>/import/", imports.import_page, name="import")
     import_template_path = path(
-        "dispositifs/<int:pk>/import/modele.xlsx",
+        "dispositifs/<id:pk>/import/modele.xlsx",
         imports.import_template,
         name="import-template",
     )

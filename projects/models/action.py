@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import FSMField, State
@@ -161,6 +162,16 @@ class Action(models.Model):
         verbose_name_plural = _("fiches actions")
         indexes = [models.Index(fields=["programme", "state"])]
         constraints = [
+            # Two fiches of a programme never share a title (whatever the case): a second one
+            # is a double submission or a double import.
+            models.UniqueConstraint(
+                Lower("title"),
+                "programme",
+                name="action_title_unique_in_programme",
+                violation_error_message=_(
+                    "Une fiche action de ce dispositif porte déjà cet intitulé."
+                ),
+            ),
             models.CheckConstraint(condition=Q(own_funds__gte=0), name="action_own_funds_positive"),
             models.CheckConstraint(
                 condition=Q(planned_start__isnull=True)

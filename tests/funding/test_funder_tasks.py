@@ -24,11 +24,14 @@ DECISION = {"decision_date": datetime.date(2026, 3, 1)}
 
 
 def request_to(world, action, funder_id, *, submit=True, amount="9000"):
+    """A request of the fiche to ``funder_id``, each under its own call for projects (one
+    request per funder, scheme and year)."""
+    n = action.funding_requests.filter(funder_id=funder_id).count()
     req = services.create_funding_request(
         action=Action.objects.get(pk=action.pk),
         actor=world.coordinator,
         funder_id=funder_id,
-        scheme="Appel à projets",
+        scheme="Appel à projets" if not n else f"Appel à projets n° {n + 1}",
         year=2026,
         requested_amount=Decimal(amount),
     )

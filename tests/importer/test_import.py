@@ -4,6 +4,7 @@ workbook, too many rows). A bad file saves nothing at all."""
 
 import datetime
 import io
+import re
 import zipfile
 from decimal import Decimal
 
@@ -605,4 +606,266 @@ def test_the_command_lists_errors_and_imports_nothing(client, world, tmp_path, c
             f"--utilisateur={world.coordinator.username}",
         )
     assert "Actions · 3 · D · Porteur" in capsys.readouterr().err
+    assert _counts() == before
+
+
+# --- worksheets checked before parsing: row numbers, columns, formulas, shared strings -----------
+
+ACTIONS_XML = "xl/worksheets/sheet2.xml"  # openpyxl numbers the sheets in order
+BUDGET_XML = "xl/worksheets/sheet3.xml"
+LISTS_XML = "xl/worksheets/sheet5.xml"
+ADVICE = (
+    "ouvrez le classeur dans Excel ou LibreOffice et enregistrez-le, puis déposez-le à nouveau."
+)
+
+
+def _rezipped(content: bytes, edit) -> bytes:
+    """``content`` with each member rewritten by ``edit(name, text) -> (name, text)``, as a
+    script could write it (openpyxl would not write these forgeries)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(content)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for name in source.namelist():
+            text = source.read(name).decode()
+            target.writestr(*edit(name, text))
+    return out.getvalue()
+
+
+def _sheet_edited(content: bytes, member: str, edit) -> bytes:
+    return _rezipped(content, lambda name, text: (name, edit(text) if name == member else text))
+
+
+def _renumbered(row: int, number: str, cells: str | None = None):
+    """Row ``row`` of a sheet's XML numbered ``number``, its cells ``cells`` (the same by
+    default), as a script editing the XML would renumber it."""
+
+    def renumber(match: re.Match) -> str:
+        text = match[0].replace(f'<row r="{row}"', f'<row r="{number}"', 1)
+        return re.sub(rf'(<c r="[A-Z]+){row}"', rf'\g<1>{cells or number}"', text)
+
+    return lambda xml: re.sub(rf'<row r="{row}".*?</row>', renumber, xml, count=1, flags=re.S)
+
+
+def _with_cells(row: int, cells: str):
+    """Cells (XML) added at the end of row ``row`` of a sheet's XML."""
+
+    def add(xml: str) -> str:
+        start = xml.index(f'<row r="{row}"')
+        end = xml.index("</row>", start)
+        return xml[:end] + cells + xml[end:]
+
+    return add
+
+
+def _with_parts(content: bytes, parts: dict[str, str]) -> bytes:
+    """``content`` with ``parts`` ({member: XML}) replacing or added to its members."""
+    parts = dict(parts)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(content)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for name in source.namelist():
+            target.writestr(name, parts.pop(name, None) or source.read(name))
+        for name, text in parts.items():
+            target.writestr(name, text)
+    return out.getvalue()
+
+
+FORGED_SHEETS = {
+    # The 12 KB file that held a request 18 s (100,000,000: 158 s): openpyxl fills the gap.
+    "row numbered 20,000,000": (
+        _renumbered(4, "20000000"),
+        "La feuille « Actions » a une ligne numérotée 20\u202f000\u202f000 : un classeur à "
+        "importer s'arrête à la ligne 51\u202f000.",
+    ),
+    "row number written as a float": (
+        _renumbered(4, "2e7", cells="4"),
+        "a une ligne numérotée 20\u202f000\u202f000",
+    ),
+    "cell numbered 20,000,000": (
+        _renumbered(4, "4", cells="20000000"),
+        "a une ligne numérotée 20\u202f000\u202f000",
+    ),
+    "filled cell in column GS": (
+        _with_cells(4, '<c r="GS4" t="n"><v>1</v></c>'),
+        "La feuille « Actions » a une cellule remplie en colonne GS (GS4) : un classeur à "
+        "importer s'arrête à la colonne GR.",
+    ),
+    "row number that is no number": (_renumbered(4, "quatre", cells="4"), "n'a pas pu être lu"),
+}
+
+
+@pytest.mark.parametrize("kind", FORGED_SHEETS)
+def test_forged_row_numbers_and_columns_are_refused_before_parsing(client, world, no_parsing, kind):
+    edit, words = FORGED_SHEETS[kind]
+    content = _sheet_edited(_bytes(_filled(client, world)), ACTIONS_XML, edit)
+    assert len(content) < 20 * 1024
+    with pytest.raises(archive.FileRefused, match=re.escape(words)):
+        archive.check_archive(io.BytesIO(content), len(content))
+    before = _counts()
+    _refused(_upload(client, world, content), words)
+    assert _counts() == before
+
+
+def test_rows_up_to_the_bound_and_empty_cells_far_right_are_accepted(client, world):
+    """Blank rows before the last one and a cell holding only a style far to the right (as
+    spreadsheet programs sometimes write) do no harm: the file is imported."""
+    assert archive.MAX_ROW_NUMBER == 51_000 and archive.MAX_COLUMN == 200
+    content = _sheet_edited(_bytes(_filled(client, world)), ACTIONS_XML, _renumbered(4, "51000"))
+    content = _sheet_edited(content, ACTIONS_XML, _with_cells(3, '<c r="XFD3" s="0"/>'))
+    response = _upload(client, world, content)
+    assert response.status_code == 302
+    assert world.programme.actions.count() == 2
+
+
+def test_sheets_together_cannot_run_past_the_row_budget(client, world, no_parsing):
+    """The reader looks for a value in every sheet it does not know: sheets each ending near
+    the bound would add up (a thousand of them, or one sheet listed a thousand times)."""
+    assert archive.MAX_ROW_NUMBERS == 100_000
+    wb = _filled(client, world)
+    for number in (1, 2, 3):
+        wb.create_sheet(f"Vide {number}").row_dimensions[40_000].height = 20
+    before = _counts()
+    _refused(
+        _upload(client, world, _bytes(wb)),
+        "Les feuilles de ce classeur vont ensemble au-delà de 100\u202f000 lignes (la feuille "
+        "« Vide 3 » va jusqu'à la ligne 40\u202f000)",
+    )
+    assert _counts() == before
+    # One sheet listed three times in the workbook is read three times: it counts three times.
+    parts = dict(XLSX_PARTS)
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        "</sheets>",
+        '<sheet name="Vide 1" sheetId="2" r:id="rId2"/><sheet name="Vide 2" sheetId="3" '
+        'r:id="rId2"/><sheet name="Vide 3" sheetId="4" r:id="rId2"/></sheets>',
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        "</Relationships>",
+        f'<Relationship Id="rId2" Type="{OFFICE}/worksheet" Target="worksheets/vide.xml"/>'
+        "</Relationships>",
+    )
+    parts["xl/worksheets/vide.xml"] = (
+        f'<worksheet xmlns="{SPREADSHEET}"><sheetData><row r="40000"/></sheetData></worksheet>'
+    )
+    content = _with_parts(_actions_sheet_of(2), parts)
+    with pytest.raises(archive.FileRefused, match="« Vide 1 » va jusqu'à la ligne 40"):
+        archive.check_archive(io.BytesIO(content), len(content))
+
+
+def test_a_sheet_stored_anywhere_in_the_archive_is_checked():
+    """Sheets are found as openpyxl finds them (the workbook and its relationships), not by
+    the folder they usually sit in."""
+    content = _with_parts(
+        _actions_sheet_of(2),
+        {
+            "xl/_rels/workbook.xml.rels": XLSX_PARTS["xl/_rels/workbook.xml.rels"].replace(
+                'Target="worksheets/sheet1.xml"', 'Target="/xl/donnees/feuille.xml"'
+            ),
+        },
+    )
+    content = _rezipped(
+        content,
+        lambda name, text: (
+            ("xl/donnees/feuille.xml", _renumbered(3, "20000000")(text))
+            if name == "xl/worksheets/sheet1.xml"
+            else (name, text)
+        ),
+    )
+    assert "xl/worksheets/sheet1.xml" not in zipfile.ZipFile(io.BytesIO(content)).namelist()
+    assert load_workbook(io.BytesIO(content), read_only=True).sheetnames == ["Actions"]
+    with pytest.raises(archive.FileRefused, match="« Actions » a une ligne numérotée 20"):
+        archive.check_archive(io.BytesIO(content), len(content))
+
+
+def test_a_formula_without_its_calculated_value_is_refused(client, world, no_parsing):
+    """Read as empty, it would have made the fiche's own funds 0 without a word."""
+    content = _sheet_edited(
+        _bytes(_filled(client, world)), ACTIONS_XML, _with_cells(4, '<c r="L4"><f>L3*2</f></c>')
+    )
+    before = _counts()
+    response = _upload(client, world, content)
+    assert response.context["file_error"] == (
+        f"La cellule Actions!L4 contient une formule sans valeur calculée : {ADVICE}"
+    )
+    _refused(response, "Actions!L4")
+    assert _counts() == before
+
+
+def test_formulas_with_their_values_and_outside_the_data_sheets_are_read(client, world):
+    content = _sheet_edited(
+        _bytes(_filled(client, world)),
+        ACTIONS_XML,
+        _with_cells(4, '<c r="L4"><f>1000+500</f><v>1500</v></c>'),
+    )
+    content = _sheet_edited(content, LISTS_XML, _with_cells(2, '<c r="Z2"><f>1+1</f></c>'))
+    assert _upload(client, world, content).status_code == 302
+    assert Action.objects.get(title="Atelier « bien vieillir »").own_funds == Decimal("1500")
+
+
+def test_many_formulas_without_values_are_counted_and_the_first_listed(client, world, no_parsing):
+    wb = _filled(client, world)
+    wb["Budget"].title = "Lignes"
+    wb["Lignes"].title = "BUDGET"  # sheet names forgive case, as the reader does
+    rows = "".join(f'<row r="{n}"><c r="E{n}"><f>D{n}</f></c></row>' for n in range(10, 35))
+    content = _sheet_edited(
+        _bytes(wb), BUDGET_XML, lambda xml: xml.replace("</sheetData>", rows + "</sheetData>")
+    )
+    response = _upload(client, world, content)
+    listed = ", ".join(f"BUDGET!E{n}" for n in range(10, 30))
+    assert response.context["file_error"] == (
+        f"25 cellules contiennent une formule sans valeur calculée ({listed}, …) : {ADVICE}"
+    )
+    _refused(response, "BUDGET!E29, …")
+
+
+def _with_shared_strings(text_bytes: int, part: str = "xl/sharedStrings.xml") -> bytes:
+    """The minimal workbook with its headers in shared strings stored at ``part``, padded with
+    about ``text_bytes`` of text no cell uses."""
+    strings = ["Référence", "Intitulé"] + [
+        f"Texte {n} " + "x" * 90 for n in range(text_bytes // 100)
+    ]
+    sst = (
+        f'<sst xmlns="{SPREADSHEET}" count="{len(strings)}" uniqueCount="{len(strings)}">'
+        + "".join(f"<si><t>{s}</t></si>" for s in strings)
+        + "</sst>"
+    )
+    parts = dict(XLSX_PARTS)
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        "</Types>",
+        f'<Override PartName="/{part}" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        "</Relationships>",
+        f'<Relationship Id="rId2" Type="{OFFICE}/sharedStrings" Target="/{part}"/></Relationships>',
+    )
+    parts[part] = sst
+    parts["xl/worksheets/sheet1.xml"] = (
+        f'<worksheet xmlns="{SPREADSHEET}"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c>'
+        '<c r="B1" t="s"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>'
+        "</sheetData></worksheet>"
+    )
+    return _with_parts(_actions_sheet_of(0), parts)
+
+
+@pytest.mark.parametrize("part", ["xl/sharedStrings.xml", "xl/textes.xml"])
+def test_shared_strings_have_their_own_budget(client, world, no_parsing, monkeypatch, part):
+    """190 MB of shared strings in a 4.5 MB file passed the overall budget (and cost 222 MB of
+    memory): the shared strings, wherever the content types put them, have a smaller one."""
+    assert 40 <= archive.MAX_SHARED_STRINGS_BYTES / 1024 / 1024 <= 60
+    assert archive.MAX_SHARED_STRINGS_BYTES < archive.MAX_UNCOMPRESSED_BYTES
+    content = _with_shared_strings(200_000, part)
+    assert load_workbook(io.BytesIO(content), read_only=True)["Actions"]["A1"].value == "Référence"
+    size = zipfile.ZipFile(io.BytesIO(content)).getinfo(part).file_size
+    monkeypatch.setattr(archive, "MAX_SHARED_STRINGS_BYTES", size)
+    archive.check_archive(io.BytesIO(content), len(content))  # within the budget
+    monkeypatch.setattr(archive, "MAX_SHARED_STRINGS_BYTES", size - 1)
+    before = _counts()
+    _refused(
+        _upload(client, world, content),
+        "Les textes de ce classeur pèseraient 0,2 Mo une fois décompressés",
+    )
     assert _counts() == before

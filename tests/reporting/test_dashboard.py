@@ -121,7 +121,9 @@ def test_dashboard_query_count_does_not_grow_with_the_fiches(client, world):
     client.force_login(world.coordinator)
     url = reverse("coordo:dashboard", args=[world.programme.pk])
     few = _queries(client, url)
-    for state in [ActionState.CLOSED, ActionState.IMPLEMENTATION, ActionState.REJECTED] * 4:
+    for n, state in enumerate(
+        [ActionState.CLOSED, ActionState.IMPLEMENTATION, ActionState.REJECTED] * 4
+    ):
         action_in(world, state)
-        new_action(world, title="Brouillon")
+        new_action(world, title=f"Brouillon {n}")
     assert _queries(client, url) == few

@@ -70,11 +70,12 @@ def validated(world, **kwargs) -> Action:
 
 
 def add_request(world, action, *, funder=None, amount=Decimal("18000")) -> FundingRequest:
+    """A request (each one of the fiche under its own scheme: one per funder, scheme, year)."""
     return services.create_funding_request(
         action=stored(action),
         actor=world.coordinator,
         funder_id=(funder or world.funder_org).pk,
-        scheme="FIR",
+        scheme=f"FIR {stored(action).funding_requests.count() + 1}",
         year=2026,
         requested_amount=amount,
     )

@@ -7,6 +7,7 @@ but not do answers 403. What a page offers comes from the services' predicates.
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -318,9 +319,18 @@ def action_comment(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _snapshot_rows(labels: Labels, object_type: str, rows: list) -> list[str]:
-    """Rows of a part of the snapshot (budget lines, indicators: dicts; partners: names)."""
+    """Rows of a part of the snapshot (budget lines, indicators: dicts; partners: names), their
+    values in the order of the model's fields (a JSON column may not keep the keys' order)."""
+    order = (
+        {f.name: i for i, f in enumerate(apps.get_model(object_type)._meta.fields)}
+        if object_type
+        else {}
+    )
     return [
-        " · ".join(labels.value(object_type, name, value) for name, value in row.items())
+        " · ".join(
+            labels.value(object_type, name, row[name])
+            for name in sorted(row, key=lambda n: order.get(n, len(order)))
+        )
         if isinstance(row, dict)
         else str(row)
         for row in rows

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Sum
@@ -14,8 +15,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+import uploads
 from audit import chain
 from funding.models import BudgetLine, FundingRequest, Tranche
 from projects import lifecycle
@@ -170,14 +173,25 @@ def funding_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@csrf_exempt  # checked by ``_transition`` once the upload's size limit is in place
 @require_POST
 @login_required
 def funding_request_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    limit = uploads.SizeLimit(request)
+    request.upload_handlers.insert(0, limit)
+    return _transition(request, pk, name, limit)
+
+
+@csrf_protect
+def _transition(request: HttpRequest, pk: int, name: str, limit) -> HttpResponse:
     funding_request = _visible_request(request.user, pk)
     if name not in lifecycle.names(FundingRequest):
         raise Http404(_("Transition inconnue."))
     form = FUNDING_FORMS.get(name, _CommentForm)(request.POST, request.FILES, prefix=name)
     back = redirect("coordo:funding-request", pk=funding_request.pk)
+    if limit.too_large:
+        messages.error(request, uploads.too_large().message)
+        return back
     if not form.is_valid():
         form_messages(request, form)
         return back
@@ -199,6 +213,18 @@ def funding_request_transition(request: HttpRequest, pk: int, name: str) -> Http
         _("« {what} » : fait.").format(what=lifecycle.label(FundingRequest, name)),
     )
     return back
+
+
+@login_required
+def decision_letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """The funder's decision letter, for whoever may see the request (others: 404), always as
+    a download."""
+    funding_request = _visible_request(request.user, pk)
+    if not funding_request.decision_letter:
+        raise Http404(_("Aucun courrier de décision pour cette demande."))
+    letter = funding_request.decision_letter.open("rb")
+    kind = uploads.check(letter, 0)
+    return uploads.download(letter, f"courrier-decision-{funding_request.pk}.{kind.extension}")
 
 
 @require_POST

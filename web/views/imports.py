@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from importer.template import template_filename, write_template
 from projects.models import Programme
 from projects.permissions import get_visible_programme
 from spreadsheet import xlsx_response
+from uploads import SizeLimit
 from workflows import services
 from workflows.services.imports import ImportRefused, import_workbook
 
@@ -38,39 +38,17 @@ def _coordinated_programme(request: HttpRequest, pk: int) -> Programme:
     return programme
 
 
-class _SizeLimit(FileUploadHandler):
-    """First of the upload handlers: past ``MAX_FILE_BYTES`` the file is skipped (what was
-    received is dropped, the rest of it is read and thrown away), so that a huge upload never
-    lands in memory or on disk."""
-
-    too_large = False
-
-    def new_file(self, *args, **kwargs) -> None:
-        super().new_file(*args, **kwargs)
-        self.received = 0
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
-        self.received += len(raw_data)
-        if self.received > MAX_FILE_BYTES:
-            self.too_large = True
-            raise SkipFile()
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None
-
-
 @csrf_exempt  # the CSRF check runs in ``_import_page``, once the upload handlers are set
 @login_required
 def import_page(request: HttpRequest, pk: int) -> HttpResponse:
-    limit = _SizeLimit(request)
+    limit = SizeLimit(request, limit=MAX_FILE_BYTES)
     if request.method == "POST":
         request.upload_handlers.insert(0, limit)
     return _import_page(request, pk, limit)
 
 
 @csrf_protect
-def _import_page(request: HttpRequest, pk: int, limit: _SizeLimit) -> HttpResponse:
+def _import_page(request: HttpRequest, pk: int, limit: SizeLimit) -> HttpResponse:
     programme = _coordinated_programme(request, pk)
     errors, file_error = [], ""
     if request.method == "POST":

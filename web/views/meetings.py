@@ -18,7 +18,7 @@ from projects.permissions import get_visible_programme
 from workflows import services
 
 from ..forms import MeetingForm
-from ..pages import client_ip, seen, status
+from ..pages import client_ip, form_errors, seen, status
 
 
 @login_required
@@ -30,16 +30,23 @@ def meeting_list(request: HttpRequest, pk: int) -> HttpResponse:
         if refusal:
             raise PermissionDenied(refusal.message)
         if form.is_valid():
-            meeting = services.create_meeting(
-                programme=programme, actor=request.user, ip=client_ip(request), **form.cleaned_data
-            )
-            messages.success(
-                request,
-                _("Séance créée ; fiches inscrites à l'ordre du jour : {n}.").format(
-                    n=meeting.agenda_items.count()
-                ),
-            )
-            return redirect("coordo:meeting", pk=meeting.pk)
+            try:
+                meeting = services.create_meeting(
+                    programme=programme,
+                    actor=request.user,
+                    ip=client_ip(request),
+                    **form.cleaned_data,
+                )
+            except services.Refused as exc:
+                form_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Séance créée ; fiches inscrites à l'ordre du jour : {n}.").format(
+                        n=meeting.agenda_items.count()
+                    ),
+                )
+                return redirect("coordo:meeting", pk=meeting.pk)
     meetings = programme.meetings.annotate(items=Count("agenda_items")).order_by("-date")
     return render(
         request,

@@ -15,18 +15,16 @@ from django.utils import timezone, translation
 from django.utils.dates import MONTHS_AP
 from django.utils.translation import gettext as _
 
+from projects.calendar import FIRST_YEAR, LAST_YEAR
 from projects.permissions import get_visible_programme
 from reporting.annual import annual_report
 from reporting.annual_export import report_filename, write_annual_workbook
 from reporting.dashboard import dashboard as dashboard_figures
 from spreadsheet import xlsx_response
 
-FIRST_YEAR = 2000
-LAST_YEAR = 2100
-
 
 def _year(value) -> int:
-    year = int(value)
+    year = int(value) if str(value).isdigit() and len(str(value)) <= 4 else 0
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise Http404(_("Année hors de la période couverte par Coordo."))
     return year
@@ -64,7 +62,7 @@ def annual_report_choose(request: HttpRequest, pk: int) -> HttpResponse:
     """``rapport/?annee=2025`` (the year picker) → ``rapport/2025/``; no year: this year."""
     programme = get_visible_programme(request.user, pk)
     value = request.GET.get("annee", "")
-    year = _year(value) if value.isdigit() else timezone.localdate().year
+    year = _year(value) if value else timezone.localdate().year
     return redirect("coordo:annual-report", pk=programme.pk, year=year)
 
 

@@ -17,7 +17,7 @@ from funding.models import BudgetLine
 from projects.models import EDITABLE_STATES, Action, ActionSnapshot, Programme, Role
 
 from .. import flows
-from .runner import Refused, Rule, check_seen, lock, record, run_step
+from .runner import Refused, Rule, check_seen, lock, record, run_step, text_input
 
 FICHE_EDITORS = frozenset({Role.COORDINATOR, Role.WG_MEMBER, Role.ACTION_LEAD})
 PROPOSE = Rule(_("Proposer une action"), frozenset({Role.COORDINATOR}))
@@ -89,7 +89,7 @@ def comment_action(*, action: Action, actor, text: str, ip: str | None = None) -
     """A contribution to the fiche's discussion (co-construction, COTECH opinion...)."""
     locked = lock(action)
     COMMENT.check(actor, locked)
-    text = (text or "").strip()
+    text = text_input(text)
     if not text:
         raise Refused("comment", _("Le commentaire est vide."))
     chain.record(

@@ -3,18 +3,31 @@ planned and received payments."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+import uploads
 from funding.models import FundingRequest, Tranche
 from projects import lifecycle
 from projects.models import EDITABLE_STATES, Action, ActionState, Role
 
 from .. import flows
-from .runner import Refused, Rule, check_seen, lock, record, roles_on, run_step, target
+from .runner import (
+    Refused,
+    Rule,
+    check_seen,
+    lock,
+    record,
+    roles_on,
+    run_step,
+    target,
+    text_input,
+)
 
 REQUEST = Rule(
     gettext_lazy("Préparer une demande de financement"),
@@ -64,7 +77,8 @@ def run_transition(
 ) -> FundingRequest:
     """A transition of a funding request. The funder decides (grant, refuse); the coordination
     may record the decision on the funder's behalf only with the decision letter attached,
-    and the audit says so."""
+    and the audit says so. A letter is checked by its content and size before it is stored,
+    its SHA-256 is in the audit event, and it is removed again if the change is refused."""
     if (
         name == "grant"
         and kwargs.get("amount") is not None
@@ -89,24 +103,46 @@ def run_transition(
                 ),
             )
         extra_roles = _step(request, name).on_behalf
-        comment = (
-            f"Décision saisie par la coordination pour {request.funder}, courrier joint : "
-            f"{decision_letter.name}. {comment}"
-        ).strip()
-    locked, _left = run_step(
-        request,
-        name,
-        actor=actor,
-        seen=seen,
-        comment=comment,
-        ip=ip,
-        extra_roles=extra_roles,
-        **kwargs,
-    )
+    stored, extra_changes = "", None
     if decision_letter is not None:
-        locked.decision_letter.save(decision_letter.name, decision_letter, save=True)
-    flows.sync_funder_tasks(action=locked.action, actor=actor)
+        kind, digest = _checked(decision_letter)
+        stored = default_storage.save(
+            f"financements/decisions/{uuid.uuid4().hex}.{kind.extension}", decision_letter
+        )
+        kwargs["letter"] = stored
+        extra_changes = {"decision_letter_sha256": [None, digest]}
+        if extra_roles:
+            comment = (
+                f"Décision saisie par la coordination pour {request.funder}, courrier joint : "
+                f"{decision_letter.name}. {comment}"
+            ).strip()
+    try:
+        locked, _left = run_step(
+            request,
+            name,
+            actor=actor,
+            seen=seen,
+            comment=comment,
+            ip=ip,
+            extra_roles=extra_roles,
+            extra_changes=extra_changes,
+            **kwargs,
+        )
+        flows.sync_funder_tasks(action=locked.action, actor=actor)
+    except BaseException:
+        if stored:
+            default_storage.delete(stored)  # nothing of a refused change stays behind
+        raise
     return locked
+
+
+def _checked(document) -> tuple[uploads.Kind, str]:
+    """What an accepted document is and its SHA-256, or ``Refused`` saying what is accepted."""
+    try:
+        kind = uploads.check(document, document.size)
+    except uploads.UploadRefused as exc:
+        raise Refused("invalid", exc.message, {"decision_letter": [exc.message]}) from exc
+    return kind, uploads.sha256(document)
 
 
 @transaction.atomic
@@ -148,7 +184,7 @@ def record_funding_waiver(
     locked = lock(action)
     WAIVE.check(actor, locked)
     check_seen(locked, seen)
-    comment = (comment or "").strip()
+    comment = text_input(comment)
     if not comment:
         raise Refused("comment", _("La dérogation demande un motif."))
     before = locked.funding_waiver

@@ -23,7 +23,7 @@ from projects.models import Action, AgendaItem, Meeting, Membership, Programme, 
 from projects.permissions import holds_role
 
 from . import actions
-from .runner import Refused, Rule, check_seen, record
+from .runner import Refused, Rule, check_seen, record, text_input
 
 CONVENE = Rule(gettext_lazy("Préparer une séance"), frozenset({Role.COORDINATOR}))
 KEEP_REGISTER = Rule(gettext_lazy("Tenir le registre d'une séance"), frozenset({Role.COORDINATOR}))
@@ -84,6 +84,8 @@ def record_meeting(
 ) -> Meeting:
     """Record attendance and one decision per agenda item (nothing is applied yet)."""
     locked = _locked_meeting(meeting, actor, seen)
+    other_attendees, notes = text_input(other_attendees), text_input(notes)
+    decisions = {item: (d, text_input(c)) for item, (d, c) in decisions.items()}
     members = set(
         Membership.objects.active()
         .filter(programme_id=locked.programme_id)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
-from django.db import models
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import IntegrityError, models, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from viewflow.fsm import FSMField, TransitionConditionsUnmet
@@ -22,7 +22,7 @@ from viewflow.fsm import FSMField, TransitionConditionsUnmet
 from audit import chain
 from audit.labels import Labels
 from funding.models import FundingRequest, Tranche
-from projects import lifecycle
+from projects import calendar, lifecycle
 from projects.models import Action, Meeting, Programme, Role
 from projects.permissions import action_scopes, roles_for
 
@@ -81,6 +81,24 @@ def roles_on(actor, obj: models.Model) -> set[str]:
 
 def roles_label(roles: Iterable[str]) -> str:
     return ", ".join(sorted(str(Role(r).label) for r in roles))
+
+
+MAX_TEXT = 20_000  # characters of a comment, a reason, notes: several pages of text
+
+
+def text_input(value: str | None) -> str:
+    """Free text typed by someone (a comment, a reason, notes), stripped; a NUL character,
+    which no keyboard types and PostgreSQL refuses, or a text of more than ``MAX_TEXT``
+    characters, is refused with a message."""
+    value = (value or "").strip()
+    if "\x00" in value:
+        raise Refused("invalid", _("Le texte contient un caractère nul : retapez-le."))
+    if len(value) > MAX_TEXT:
+        raise Refused(
+            "invalid",
+            _("Le texte dépasse {max} caractères : raccourcissez-le.").format(max=MAX_TEXT),
+        )
+    return value
 
 
 def role_refusal(what, allowed: Iterable[str], held: set[str]) -> Refused | None:
@@ -237,12 +255,14 @@ def run_step(
     comment: str = "",
     ip: str | None = None,
     extra_roles: frozenset[str] = frozenset(),
+    extra_changes: dict[str, list[object]] | None = None,
     **kwargs,
 ) -> tuple[models.Model, str]:
     """Run transition ``name`` on ``obj`` as the actor saw it (the instance's state, and
     ``seen``); returns the locked, saved object and the state it left. Call inside ``atomic``.
-    The trail records the state change and every other field the transition changed."""
-    comment = (comment or "").strip()
+    The trail records the state change, every other field the transition changed, and
+    ``extra_changes`` (what the trail must keep beside them, such as a document's hash)."""
+    comment = text_input(comment)
     locked = lock(obj)
     model = type(locked)
     field = lifecycle.state_field(model).name
@@ -278,6 +298,7 @@ def run_step(
         getattr(locked, name)(**kwargs)
     except TransitionConditionsUnmet as exc:
         raise Refused("guard", exc.unmet_message or str(exc)) from exc
+    validated(locked)  # what the transition wrote (a reference, a date…) obeys the model too
     locked.save()
     chain.record(
         programme_id=target(locked).programme_id,
@@ -286,7 +307,8 @@ def run_step(
         event=name,
         from_state=current,
         to_state=getattr(locked, field),
-        changes=chain.field_changes(before, {f: getattr(locked, f) for f in fields}),
+        changes=chain.field_changes(before, {f: getattr(locked, f) for f in fields})
+        | (extra_changes or {}),
         comment=comment,
         ip=ip,
     )
@@ -294,12 +316,14 @@ def run_step(
 
 
 def validated(obj: models.Model, exclude: list[str] | None = None) -> None:
-    """Validate before saving, with messages for people, without needless queries.
+    """Validate before saving, with messages for people, without needless queries: the one
+    validation every write goes through, whatever sent it (a form, the import, a script).
 
-    Skipped: FSM fields (protected; they only change through transitions), relations given as
-    loaded objects (they exist), and CHECK constraints (each model's ``clean()`` and field
-    validators state the same rules with readable messages; the database still enforces
-    them). Unique constraints are checked, as they need the database.
+    Beyond the model's own rules: no date outside the years Coordo accepts, no NUL character
+    in text (PostgreSQL refuses it). Skipped: FSM fields (protected; they only change through
+    transitions), relations given as loaded objects (they exist), and CHECK constraints (each
+    model's ``clean()`` and field validators state the same rules with readable messages; the
+    database still enforces them). Unique constraints are checked, as they need the database.
     """
     skip = [
         f.name
@@ -307,22 +331,67 @@ def validated(obj: models.Model, exclude: list[str] | None = None) -> None:
         if isinstance(f, FSMField) or (f.is_relation and f.is_cached(obj))
     ]
     skip += exclude or []
+    errors: dict[str, list[str]] = {}
+    for f in obj._meta.concrete_fields:
+        value = getattr(obj, f.attname)
+        try:
+            if isinstance(f, models.DateField):  # DateTimeField included
+                calendar.check_date(value)
+            elif isinstance(value, str) and "\x00" in value:
+                raise ValidationError(_("Le texte contient un caractère nul : retapez-le."))
+        except ValidationError as exc:
+            errors.setdefault(f.name, []).extend(exc.messages)
     try:
+        if errors:
+            raise ValidationError(errors)
         obj.full_clean(exclude=skip, validate_constraints=False)
         unique = [c for c in obj._meta.constraints if isinstance(c, models.UniqueConstraint)]
         if unique:
-            in_unique = {name for c in unique for name in c.fields}
+            in_unique = {name for c in unique for name in _fields_of(c)}
             obj.validate_constraints(
                 exclude={f.name for f in obj._meta.concrete_fields if f.name not in in_unique}
             )
     except ValidationError as exc:
         errors = exc.message_dict
-        raise Refused(
-            "invalid",
-            _("Certaines valeurs ne sont pas valides : ")
-            + " ; ".join(f"{k} : {' '.join(v)}" for k, v in errors.items()),
-            errors,
-        ) from exc
+        raise Refused("invalid", _invalid_message(obj, errors), errors) from exc
+
+
+def _invalid_message(obj: models.Model, errors: dict[str, list[str]]) -> str:
+    """The errors in one sentence, each introduced by the label of its field."""
+    parts = []
+    for name, messages in errors.items():
+        text = " ".join(messages)
+        try:
+            label = obj._meta.get_field(name).verbose_name
+        except FieldDoesNotExist:
+            parts.append(text)  # about the whole object
+        else:
+            parts.append(f"{label} : {text}")
+    return _("Certaines valeurs ne sont pas valides : ") + " ; ".join(parts)
+
+
+def _fields_of(constraint: models.UniqueConstraint) -> set[str]:
+    """The fields a unique constraint reads, named or inside its expressions."""
+    names = set(constraint.fields)
+    pending = list(constraint.expressions)
+    while pending:
+        expression = pending.pop()
+        if isinstance(expression, models.F):
+            names.add(expression.name)
+        else:
+            pending += expression.get_source_expressions()
+    return names
+
+
+def save_once(obj: models.Model) -> None:
+    """Save, and turn a duplicate inserted by a simultaneous request (the unique constraint of
+    the database, past the validation both requests passed) into the same refusal."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:
+        validated(obj)  # names the duplicate, now that the other one is visible
+        raise Refused("already_moved", _("Cet enregistrement existe déjà.")) from exc
 
 
 def record(
@@ -340,7 +409,7 @@ def record(
     """Validate, save and audit a change that is not a transition (``before``/``after``: the
     values shown in the trail; the object's own fields when ``after`` is None)."""
     validated(obj)
-    obj.save()
+    save_once(obj)
     if after is None:  # a new part of a fiche: its values, but not the fiche it belongs to
         after = {
             f.name: getattr(obj, f.name)
