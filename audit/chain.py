@@ -241,6 +241,21 @@ def version(obj: models.Model) -> int:
     return _changes(obj).order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
+def versions(model: type[models.Model], pks) -> dict[int, int]:
+    """The versions of several objects of a model whose events are their own (not fiches nor
+    funding requests, whose parts count too), in one query: pk → version (absent: 0)."""
+    label = model._meta.label_lower
+    assert label not in ("projects.action", "funding.fundingrequest"), label
+    rows = (
+        AuditEvent.objects.filter(object_type=label, object_id__in=[str(pk) for pk in pks])
+        .exclude(event__in=NOT_CHANGES)
+        .order_by()
+        .values_list("object_id")
+        .annotate(last=models.Max("pk"))
+    )
+    return {int(object_id): last for object_id, last in rows}
+
+
 def changes_since(obj: models.Model, seen: int) -> list[AuditEvent]:
     """The events that changed ``obj`` after version ``seen``, oldest first (a few at most)."""
     return list(_changes(obj).filter(pk__gt=seen).order_by("pk")[:5])

@@ -51,6 +51,13 @@ EVENT_LABELS = {
     "import_workbook": _("Import d'un classeur"),
     "create_structure": _("Ajout au dispositif"),
     "update_structure": _("Modification du dispositif"),
+    "merge_in": _("Proposition fusionnée dans la fiche"),
+    "give_opinion": _("Avis technique du COTECH"),
+    "add_agenda_item": _("Point ajouté à l'ordre du jour"),
+    "write_minutes": _("Compte rendu rédigé"),
+    "validate_minutes": _("Compte rendu validé par la présidence"),
+    "resident_proposal": _("Proposition d'habitant reçue"),
+    "erase_contacts": _("Contacts d'habitant·es effacés (fin de conservation)"),
 }
 
 # Change keys that are not fields of the object the event concerns.
@@ -63,6 +70,9 @@ CHANGE_LABELS = {
     "attendees": _("présents"),
     "decisions": _("décisions"),
     "decision_letter_sha256": _("empreinte du courrier de décision (SHA-256)"),
+    "merged_proposals": _("proposition fusionnée"),
+    "resident_proposals": _("proposition d'habitant"),
+    "erased_contacts": _("contacts effacés"),
 }
 _POINT = re.compile(r"^point (\d+)$")  # record_meeting: one decision per agenda item
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from demo import paths
-from projects.models import Action, ActionState, Objective, Programme, Role
+from projects.models import ACTIVE_STATES, Action, ActionState, Objective, Programme, Role
 from workflows import services
 
 
@@ -147,7 +147,10 @@ def bring_to(state: str, fiche: Fiche, *, programme: Programme, cast: Cast) -> A
         },
     )
 
-    def prepare(action: Action, transition: str) -> None:
+    def prepare(action: Action, transition: str) -> dict | None:
+        if transition == "merge":  # into the programme's first fiche still active
+            others = programme.actions.filter(state__in=ACTIVE_STATES).exclude(pk=action.pk)
+            return {"into": others.order_by("pk").first()}
         if transition == "submit_to_copil":
             _complete(action, fiche, cast)
         elif transition == "open_funding":

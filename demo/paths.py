@@ -42,17 +42,19 @@ def bring_to(
     target: str,
     *,
     cast: Mapping[str, object],
-    prepare: Callable[[Action, str], None] | None = None,
+    prepare: Callable[[Action, str], dict | None] | None = None,
     via_funding: bool = False,
     comment: str = "",
 ) -> Action:
     """Run the transitions that lead ``action`` (a draft) to ``target``. Before each one,
-    ``prepare(action, transition)`` may add what its guard needs; ``comment`` is the reason
-    given where one is required (rejecting, abandoning…)."""
+    ``prepare(action, transition)`` may add what its guard needs, and return what the
+    transition takes (the fiche to merge into…); ``comment`` is the reason given where one is
+    required (rejecting, abandoning…)."""
     for name in route(target, via_funding=via_funding):
         action = Action.objects.get(pk=action.pk)
+        extra = {}
         if prepare is not None:
-            prepare(action, name)
+            extra = prepare(action, name) or {}
             action = Action.objects.get(pk=action.pk)
         step = lifecycle.step(Action, name, action.state)
         action = services.transition(
@@ -60,5 +62,6 @@ def bring_to(
             name,
             actor=player(cast, step.roles),
             comment=(comment or DEFAULT_REASON) if step.reason_required else "",
+            **extra,
         )
     return action

@@ -157,7 +157,10 @@ class FundingRequest(models.Model):
         source=State.DRAFT,
         target=State.SUBMITTED,
         label=_("Déposer"),
-        custom={"roles": {Role.COORDINATOR}},
+        custom={
+            "roles": {Role.COORDINATOR},
+            "setting_roles": {"leads_file_requests": {Role.ACTION_LEAD}},
+        },
     )
     def submit(self) -> None:
         pass

@@ -38,7 +38,7 @@ GENERAL_RULES = (
     "Remplissez une ligne par fiche action dans la feuille Actions, puis, si vous le souhaitez, "
     "leurs lignes budgétaires (feuille Budget) et leurs demandes de financement (feuille "
     "Financements), reliées à la fiche par sa référence.",
-    "Les fiches importées arrivent à l'état « Brouillon » et les demandes de financement à "
+    "Les fiches importées arrivent à l'état « Proposée » et les demandes de financement à "
     "l'état « Brouillon » : la suite de leur cycle de vie (co-construction, COPIL, dépôt des "
     "demandes, décisions des financeurs…) se fait ensuite dans Coordo.",
     "Le fichier est vérifié en entier avant tout enregistrement : si une seule ligne est "

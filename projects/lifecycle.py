@@ -9,6 +9,8 @@ are not the FSM's own:
 - ``preparer_excluded``: whoever submitted the current version may not run it;
 - ``on_behalf``: roles that may record the decision for those who take it (the coordination
   recording a funder's decision, with the decision letter);
+- ``setting_roles``: roles that may run it too where a setting of the programme says so
+  (``{"leads_file_requests": {Role.ACTION_LEAD}}``);
 - ``awaited`` (default true): the state waits for this decision — its task is offered to the
   transition's roles. ``False`` for a way out that may interrupt any stage (abandoning).
 
@@ -39,6 +41,7 @@ class Step:
     reason_required: bool
     preparer_excluded: bool
     on_behalf: frozenset[str]
+    setting_roles: tuple[tuple[str, frozenset[str]], ...]
     awaited: bool
     transition: Transition
 
@@ -73,6 +76,10 @@ def steps(model: type[models.Model]) -> tuple[Step, ...]:
                         reason_required=bool(custom.get("reason_required")),
                         preparer_excluded=bool(custom.get("preparer_excluded")),
                         on_behalf=frozenset(custom.get("on_behalf", ())),
+                        setting_roles=tuple(
+                            (setting, frozenset(roles))
+                            for setting, roles in custom.get("setting_roles", {}).items()
+                        ),
                         awaited=custom.get("awaited", True),
                         transition=t,
                     )

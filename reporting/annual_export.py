@@ -152,6 +152,30 @@ def write_annual_workbook(*, report: AnnualReport, out: BinaryIO) -> None:
     part = report.participation
     sheet = Sheet(
         workbook,
+        "6. Origine des propositions",
+        [
+            ("Proposée par", "text", 26),
+            ("Fiches proposées dans l'année", "count", 14),
+            ("Retenues", "count", 10),
+            ("Fusionnées", "count", 10),
+            ("Non retenues", "count", 10),
+            ("À examiner", "count", 10),
+        ],
+    )
+    for o in part.proposals.by_origin:
+        sheet.append([o.label, o.proposed, o.taken_up, o.merged, o.declined, o.waiting])
+    sheet.close()
+    sheet = Sheet(
+        workbook,
+        "6. Propositions d'habitants",
+        [("Suite donnée", "text", 30), ("Propositions reçues dans l'année", "count", 16)],
+    )
+    for _, label, n in part.proposals.residents.by_state:
+        sheet.append([label, n])
+    sheet.close()
+
+    sheet = Sheet(
+        workbook,
         "6. Niveaux de participation",
         [("Niveau de participation", "text", 26), ("Fiches actives dans l'année", "count", 16)],
     )

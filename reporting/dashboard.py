@@ -1,5 +1,6 @@
 """Where a programme stands today: fiches per state and per axis, funding requested and
-granted per funder (all years), indicators reaching their target (latest measurement)."""
+granted per funder (all years), indicators reaching their target (latest measurement), who
+proposed the fiches and what became of the residents' proposals."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from funding.models import FundingRequest
 from projects.models import Action, Programme
 
 from .figures import Bar, Dashboard
-from .parts import actions_part, funding_per_funder, indicator_kinds, indicators_with_latest
+from .parts import (
+    actions_part,
+    funding_per_funder,
+    indicator_kinds,
+    indicators_with_latest,
+    proposals_part,
+)
 
 
 def dashboard(*, programme: Programme) -> Dashboard:
@@ -33,6 +40,7 @@ def dashboard(*, programme: Programme) -> Dashboard:
         total=figures.total,
         by_state=[Bar(s, label, figures.totals[s]) for s, label in figures.states],
         by_axis=[Bar(str(row.axis_id or ""), row.label, row.total) for row in figures.rows],
+        proposals=proposals_part(programme=programme),
         funding=funding,
         indicators=kinds,
         indicators_total=total,

@@ -231,7 +231,35 @@ class ReportParticipation:
 
 
 @dataclass(frozen=True)
+class OriginRow:
+    """Fiches proposed in the period by one kind of proposer, and what became of them."""
+
+    origin: str
+    label: str
+    proposed: int
+    taken_up: int  # beyond the proposal: in co-construction or further, including decided
+    merged: int
+    declined: int
+    waiting: int  # still a proposal
+
+
+@dataclass(frozen=True)
+class ResidentsPart:
+    """Residents' proposals received in the period, and what became of them."""
+
+    received: int
+    by_state: list[tuple[str, str, int]]  # (state, label, count)
+
+
+@dataclass(frozen=True)
+class ProposalsPart:
+    by_origin: list[OriginRow]
+    residents: ResidentsPart
+
+
+@dataclass(frozen=True)
 class ParticipationPart:
+    proposals: ProposalsPart
     by_level: list[tuple[str, str, int]]
     attendance: list[AttendanceRow]
     groups: list[GroupRow]
@@ -269,6 +297,7 @@ class Dashboard:
     total: int
     by_state: list[Bar]
     by_axis: list[Bar]
+    proposals: ProposalsPart
     funding: list[FunderRow]
     indicators: list[IndicatorKindRow]
     indicators_total: IndicatorKindRow

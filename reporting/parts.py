@@ -34,8 +34,10 @@ from projects.models import (
     Axis,
     Meeting,
     Membership,
+    Origin,
     ParticipationLevel,
     Programme,
+    ResidentProposal,
     Role,
     WorkingGroup,
     decision_choices,
@@ -55,13 +57,22 @@ from .figures import (
     IndicatorsPart,
     MeetingRow,
     MeetingsPart,
+    OriginRow,
     ParticipationPart,
+    ProposalsPart,
     ReportParticipation,
+    ResidentsPart,
     programme_zone,
     year_bounds,
 )
 
-FINAL_STATES = (ActionState.CLOSED, ActionState.REJECTED, ActionState.ABANDONED)
+FINAL_STATES = (
+    ActionState.CLOSED,
+    ActionState.REJECTED,
+    ActionState.ABANDONED,
+    ActionState.DECLINED,
+    ActionState.MERGED,
+)
 PAGE_INDICATORS = 100  # indicators listed on the page (all of them are in the workbook)
 PAGE_REPORTS = 50  # evaluation reports quoted on the page (all of them are in the workbook)
 _ZERO_SQL = Value(ZERO, output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -320,6 +331,62 @@ def indicators_part(*, programme: Programme, year: int) -> IndicatorsPart:
 # --- participation -------------------------------------------------------------------------
 
 
+def proposals_part(*, programme: Programme, since=None, until=None) -> ProposalsPart:
+    """Who proposed the fiches created in the period (coordination, members, residents) and
+    what became of them today; the residents' proposals received and their outcome."""
+    period = Q()
+    if since is not None:
+        period &= Q(created_at__gte=since)
+    if until is not None:
+        period &= Q(created_at__lt=until)
+    outcome = {
+        "merged": Count("pk", filter=Q(state=ActionState.MERGED)),
+        "declined": Count("pk", filter=Q(state=ActionState.DECLINED)),
+        "waiting": Count("pk", filter=Q(state=ActionState.DRAFT)),
+    }
+    counts = {
+        row["origin"]: row
+        for row in Action.objects.filter(period, programme=programme)
+        .order_by()
+        .values("origin")
+        .annotate(proposed=Count("pk"), **outcome)
+    }
+    by_origin = []
+    for value, label in Origin.choices:
+        row = counts.get(value, {"proposed": 0, "merged": 0, "declined": 0, "waiting": 0})
+        by_origin.append(
+            OriginRow(
+                value,
+                str(label),
+                row["proposed"],
+                row["proposed"] - row["merged"] - row["declined"] - row["waiting"],
+                row["merged"],
+                row["declined"],
+                row["waiting"],
+            )
+        )
+    received = dict(
+        ResidentProposal.objects.filter(
+            programme=programme,
+            **({"submitted_at__gte": since} if since is not None else {}),
+            **({"submitted_at__lt": until} if until is not None else {}),
+        )
+        .order_by()
+        .values_list("state")
+        .annotate(n=Count("pk"))
+    )
+    return ProposalsPart(
+        by_origin=by_origin,
+        residents=ResidentsPart(
+            received=sum(received.values()),
+            by_state=[
+                (value, str(label), received.get(value, 0))
+                for value, label in ResidentProposal.State.choices
+            ],
+        ),
+    )
+
+
 def _year_reports(programme: Programme, year: int) -> QuerySet[EvaluationReport]:
     start, end = year_bounds(year)
     return EvaluationReport.objects.filter(
@@ -387,7 +454,9 @@ def participation_part(
     reports = _year_reports(programme, year).aggregate(
         written=Count("pk"), with_text=Count("pk", filter=~Q(participation=""))
     )
+    start, end = year_bounds(year)
     return ParticipationPart(
+        proposals=proposals_part(programme=programme, since=start, until=end),
         by_level=actions.by_level,
         attendance=attendance,
         groups=groups,

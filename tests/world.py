@@ -191,7 +191,9 @@ def action_in(world: World, state: str) -> Action:
     the shared path-finder (``demo.paths``): completed before the COPIL, funded by the
     world's funder, evaluated before closing."""
 
-    def prepare(action: Action, transition: str) -> None:
+    def prepare(action: Action, transition: str) -> dict | None:
+        if transition == "merge":
+            return {"into": new_action(world)}
         if transition == "submit_to_copil":
             complete_fiche(world, action)
         elif transition == "open_funding":

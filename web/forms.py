@@ -13,7 +13,17 @@ from django.utils.translation import gettext_lazy as _
 from evaluation.models import EvaluationReport, Indicator, Measurement
 from funding.models import BudgetLine, FundingRequest, Tranche
 from projects.calendar import check_date
-from projects.models import Action, Meeting, Objective, Organisation, WorkingGroup
+from projects.models import (
+    ACTIVE_STATES,
+    Action,
+    Meeting,
+    Objective,
+    Opinion,
+    Organisation,
+    Programme,
+    ResidentProposal,
+    WorkingGroup,
+)
 
 
 class AmountField(forms.DecimalField):
@@ -88,10 +98,81 @@ class FicheForm(ModelForm):
 
 
 class MeetingForm(ModelForm):
+    """Convening a séance of a body the user animates."""
+
     class Meta:
         model = Meeting
-        fields = ["body", "date", "place"]
+        fields = ["body", "working_group", "date", "place"]
         widgets = {"date": forms.DateTimeInput(attrs={"type": "datetime-local"})}
+        help_texts = {"working_group": _("Pour une séance de groupe de travail.")}
+
+    def __init__(self, *args, programme, bodies, groups, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.programme = programme
+        self.fields["body"].choices = [
+            (value, label) for value, label in Meeting.Body.choices if value in bodies
+        ]
+        self.fields["working_group"].queryset = programme.working_groups.filter(
+            pk__in=[g.pk for g in groups]
+        )
+
+
+class AgendaItemForm(Form):
+    """A fiche or a free topic added to a séance already planned."""
+
+    action = forms.ModelChoiceField(
+        label=_("Fiche action"), queryset=Action.objects.none(), required=False
+    )
+    topic = forms.CharField(label=_("ou sujet libre"), max_length=300, required=False)
+
+    def __init__(self, *args, programme, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].queryset = (
+            programme.actions.filter(state__in=ACTIVE_STATES)
+            .exclude(agenda_items__meeting=meeting)
+            .order_by("title")
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("action") and not (cleaned.get("topic") or "").strip():
+            raise forms.ValidationError(
+                gettext("Choisissez une fiche ou écrivez le sujet à aborder.")
+            )
+        return cleaned
+
+
+class MinutesForm(Form):
+    minutes = forms.CharField(
+        label=_("Compte rendu"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        max_length=20_000,
+        help_text=_("Pas de données nominatives de patients ou d'usagers."),
+    )
+
+
+class OpinionForm(Form):
+    verdict = forms.ChoiceField(
+        label=_("Avis"), choices=Opinion.Verdict.choices, widget=forms.RadioSelect
+    )
+    text = forms.CharField(
+        label=_("Motivation"), widget=forms.Textarea(attrs={"rows": 3}), max_length=20_000
+    )
+
+
+class SettingsForm(ModelForm):
+    """How the programme works, set by its coordination."""
+
+    class Meta:
+        model = Programme
+        fields = [
+            "task_due_days",
+            "has_cotech",
+            "cotech_days",
+            "leads_file_requests",
+            "public_page",
+            "contact_retention_months",
+        ]
 
 
 # --- funding ---------------------------------------------------------------------------
@@ -225,3 +306,66 @@ class PeriodForm(Form):
         if data.get("du") and data.get("au") and data["du"] > data["au"]:
             raise ValidationError(_("La date de début doit précéder la date de fin."))
         return data
+
+
+# --- residents' proposals: the public page (web/views/public.py) -----------------------
+
+
+def _proposal_limit(name: str) -> int:
+    return ResidentProposal._meta.get_field(name).max_length
+
+
+class ResidentProposalForm(Form):
+    """A resident's idea, typed without an account: each text within its column, and a contact
+    kept only with the explicit consent, for the programme's retention period."""
+
+    idea = forms.CharField(
+        label=_("Votre idée, en une phrase"),
+        max_length=_proposal_limit("idea"),
+        error_messages={"required": _("Écrivez votre idée en quelques mots.")},
+    )
+    need = forms.CharField(
+        label=_("Le besoin que vous constatez"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=_proposal_limit("need"),
+        help_text=_(
+            "Qui est concerné, ce qui manque aujourd'hui, ce que votre idée changerait. "
+            "Sans nom ni information de santé sur une personne."
+        ),
+        error_messages={"required": _("Décrivez le besoin que vous constatez.")},
+    )
+    neighbourhood = forms.CharField(
+        label=_("Quartier ou commune (facultatif)"),
+        max_length=_proposal_limit("neighbourhood"),
+        required=False,
+    )
+    contact_email = forms.EmailField(
+        label=_("Votre courriel (facultatif)"),
+        max_length=_proposal_limit("contact_email"),
+        required=False,
+        error_messages={"invalid": _("Saisissez une adresse électronique valide, ou rien.")},
+    )
+    contact_consent = forms.BooleanField(
+        label=_(
+            "J'accepte que la coordination conserve mon courriel pour me recontacter au sujet "
+            "de ma proposition."
+        ),
+        required=False,
+    )
+
+    def __init__(self, *args, retention_months: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact_email"].widget.attrs["autocomplete"] = "email"
+        self.fields["contact_email"].help_text = _(
+            "Votre courriel est conservé {n} mois puis effacé automatiquement. Seule la "
+            "coordination le voit ; il n'est jamais publié."
+        ).format(n=retention_months)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("contact_email") and not cleaned.get("contact_consent"):
+            self.add_error(
+                "contact_consent",
+                gettext("Cochez cette case pour que nous gardions votre courriel, ou effacez-le."),
+            )
+        return cleaned

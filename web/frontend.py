@@ -5,7 +5,7 @@ inside their content so that forms behave as forms."""
 from django.urls import path, register_converter
 from viewflow.urls import Application
 
-from .views import actions, audit, evaluation, funding, home, imports, meetings, reports
+from .views import actions, audit, evaluation, funding, home, imports, meetings, proposals, reports
 from .views import programme as programme_views
 
 
@@ -97,6 +97,27 @@ class CoordoApp(Application):
         actions.action_transition,
         name="action-transition",
     )
+    action_opinion_path = path(
+        "actions/<id:pk>/avis/", actions.action_opinion, name="action-opinion"
+    )
+    programme_settings_path = path(
+        "dispositifs/<id:pk>/reglages/",
+        programme_views.programme_settings,
+        name="programme-settings",
+    )
+    meeting_agenda_path = path(
+        "seances/<id:pk>/ordre-du-jour/", meetings.agenda_add, name="meeting-agenda-add"
+    )
+    meeting_minutes_write_path = path(
+        "seances/<id:pk>/compte-rendu/rediger/",
+        meetings.minutes_write,
+        name="meeting-minutes-write",
+    )
+    meeting_minutes_validate_path = path(
+        "seances/<id:pk>/compte-rendu/valider/",
+        meetings.minutes_validate,
+        name="meeting-minutes-validate",
+    )
     # Evaluation: measurements from the fiche, the evaluation report (evaluation.py).
     measurement_add_path = path(
         "actions/<id:pk>/indicateurs/<id:indicator_pk>/mesures/",
@@ -147,6 +168,17 @@ class CoordoApp(Application):
         "dispositifs/<id:pk>/import/modele.xlsx",
         imports.import_template,
         name="import-template",
+    )
+    # Residents' proposals: the coordination's moderation queue (proposals.py).
+    resident_proposals_path = path(
+        "dispositifs/<id:pk>/propositions-habitants/",
+        proposals.resident_proposals,
+        name="resident-proposals",
+    )
+    resident_proposal_moderate_path = path(
+        "propositions-habitants/<id:pk>/<str:name>/",
+        proposals.moderate,
+        name="resident-proposal-moderate",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -15,6 +16,14 @@ PAGE_SIZE = 50
 
 
 def client_ip(request: HttpRequest) -> str | None:
+    """The client's address: ``REMOTE_ADDR``, or behind ``TRUSTED_PROXIES`` reverse proxies
+    the address the outermost of them saw (``X-Forwarded-For``, read from the right: what the
+    client wrote on the left cannot be trusted)."""
+    proxies = settings.TRUSTED_PROXIES
+    if proxies:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if len(hops) >= proxies and hops[-proxies]:
+            return hops[-proxies]
     return request.META.get("REMOTE_ADDR") or None
 
 

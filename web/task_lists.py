@@ -11,7 +11,7 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from funding.models import FundingRequest
-from projects.models import Action
+from projects.models import Action, Opinion
 from workflows import flows
 
 
@@ -30,15 +30,16 @@ class TaskRow:
 
 def ordered_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
     """Soonest due first, with what ``task_rows`` needs."""
-    request_action = FundingRequest.objects.filter(
-        pk=OuterRef("process__artifact_object_id")
-    ).values("action_id")[:1]
+    artifact = OuterRef("process__artifact_object_id")
+    request_action = FundingRequest.objects.filter(pk=artifact).values("action_id")[:1]
+    opinion_action = Opinion.objects.filter(pk=artifact).values("action_id")[:1]
     return (
         tasks.select_related("owner")
         .annotate(
             artifact_id=F("process__artifact_object_id"),
             action_id=Case(
                 When(flow_task=flows.FunderDecisionFlow.decide, then=Subquery(request_action)),
+                When(flow_task=flows.OpinionFlow.give, then=Subquery(opinion_action)),
                 default=F("process__artifact_object_id"),
                 output_field=IntegerField(),
             ),

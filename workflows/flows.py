@@ -40,7 +40,7 @@ from viewflow.workflow.status import STATUS
 from audit import chain
 from funding.models import FundingRequest
 from projects import lifecycle
-from projects.models import Action, ActionState
+from projects.models import Action, ActionState, Opinion, Role
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -249,6 +249,85 @@ class FunderDecisionFlow(_FollowsObject, flow.Flow):
         return redirect("coordo:funding-request", pk=task.process.artifact_object_id)
 
 
+OPINION_STAGE = Stage(
+    ActionState.COPIL_REVIEW, _("Avis technique du COTECH"), frozenset({Role.COTECH}), ()
+)
+
+
+class OpinionFlow(_FollowsObject, flow.Flow):
+    """One COTECH member's technical opinion on a fiche submitted to the COPIL (one process per
+    member and version: the members give theirs in parallel)."""
+
+    process_title = "Avis technique d'un membre du COTECH"
+    lock_impl = lock.select_for_update_lock
+
+    start = flow.StartHandle(this.start_process).Next(this.give)
+    give = (
+        flow.View(this.open_opinion)
+        .Annotation(title=OPINION_STAGE.label)
+        .onCreate(this.set_due_date)
+        .Next(this.end)
+    )
+    end = flow.End()
+    give_late = _late("give")
+    escalate = flow.Function(this.escalate_to_coordinator).Next(this.escalated)
+    escalated = flow.End()  # ends this branch only: the opinion is still awaited
+
+    def due_days(self, artifact_id: int) -> int:
+        return (
+            Opinion.objects.filter(pk=artifact_id)
+            .values_list("action__programme__cotech_days", flat=True)
+            .get()
+        )
+
+    def late_subject(self, host: Task) -> tuple[Opinion, int, str]:
+        opinion = Opinion.objects.select_related("action", "member").get(
+            pk=host.process.artifact_object_id
+        )
+        label = f"{OPINION_STAGE.label} — {chain.actor_label(opinion.member)}"
+        return opinion, opinion.action.programme_id, label
+
+    def open_opinion(self, request, **kwargs):
+        task = Task.objects.get(pk=kwargs["task_pk"])
+        opinion = Opinion.objects.get(pk=task.process.artifact_object_id)
+        return redirect("coordo:action", pk=opinion.action_id)
+
+
+def opinion_type() -> ContentType:
+    return ContentType.objects.get_for_model(Opinion)
+
+
+def open_opinion_tasks(**filters) -> QuerySet[Task]:
+    return Task.objects.filter(
+        process__flow_class=OpinionFlow,
+        process__artifact_content_type=opinion_type(),
+        flow_task=OpinionFlow.give,
+        status__in=OPEN,
+        **filters,
+    )
+
+
+def ask_opinions(*, opinions: list[Opinion]) -> None:
+    """A task for each COTECH member whose opinion is asked (in the service's transaction)."""
+    for opinion in opinions:
+        OpinionFlow.start.run(obj=opinion)
+
+
+def close_opinion_tasks(*, action: Action, actor) -> None:
+    """The opinion tasks of the fiche still open: done by the actor for an opinion given,
+    cancelled once the fiche has left the COPIL's review (the opinion is no longer awaited)."""
+    tasks = open_opinion_tasks(
+        process__artifact_object_id__in=action.opinions.values("pk")
+    ).select_related("process")
+    given = set(action.opinions.exclude(verdict="").values_list("pk", flat=True))
+    for task in tasks:
+        with OpinionFlow.lock(task.process_id):
+            if task.process.artifact_object_id in given:
+                _complete(task.flow_task.activation_class(task), actor)
+            elif action.state != ActionState.COPIL_REVIEW:
+                OpinionFlow.instance.cancel(task.process)
+
+
 def request_type() -> ContentType:
     return ContentType.objects.get_for_model(FundingRequest)
 
@@ -358,18 +437,26 @@ def is_funder_task(task: Task) -> bool:
     return task.flow_task is FunderDecisionFlow.decide
 
 
+def is_opinion_task(task: Task) -> bool:
+    return task.flow_task is OpinionFlow.give
+
+
 def stage_of(task: Task) -> Stage:
-    return FUNDER_STAGE if is_funder_task(task) else STAGES[task.flow_task.name]
+    if is_funder_task(task):
+        return FUNDER_STAGE
+    if is_opinion_task(task):
+        return OPINION_STAGE
+    return STAGES[task.flow_task.name]
 
 
 def action_id_of(task: Task) -> int:
+    """The fiche a task is about (itself, or the fiche of its request or opinion)."""
+    artifact = task.process.artifact_object_id
     if is_funder_task(task):
-        return (
-            FundingRequest.objects.filter(pk=task.process.artifact_object_id)
-            .values_list("action_id", flat=True)
-            .get()
-        )
-    return task.process.artifact_object_id
+        return FundingRequest.objects.filter(pk=artifact).values_list("action_id", flat=True).get()
+    if is_opinion_task(task):
+        return Opinion.objects.filter(pk=artifact).values_list("action_id", flat=True).get()
+    return artifact
 
 
 def due_date(task: Task) -> datetime.date | None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from funding.models import FundingRequest
-from projects.models import Action, Membership, Role
+from projects.models import Action, Membership, Opinion, Role
 from projects.permissions import actions_where
 
 from . import flows
@@ -53,6 +53,15 @@ def task_queue(user) -> QuerySet[Task]:
             process__artifact_content_type=flows.request_type(),
             process__artifact_object_id__in=_decidable_requests(user).values("pk"),
         )
+        # A COTECH member's own opinion, while they are a COTECH member of its programme.
+        condition |= Q(
+            flow_task=flows.OpinionFlow.give,
+            process__artifact_content_type=flows.opinion_type(),
+            process__artifact_object_id__in=Opinion.objects.filter(
+                member=user,
+                action__in=actions_where(user, {Role.COTECH}),
+            ).values("pk"),
+        )
     return Task.objects.filter(condition, status__in=flows.OPEN)
 
 
@@ -65,6 +74,12 @@ def escalated_tasks(user) -> QuerySet[Task]:
         | Q(
             flow_task=flows.FunderDecisionFlow.decide,
             process__artifact_object_id__in=FundingRequest.objects.filter(
+                action_id__in=coordinated
+            ).values("pk"),
+        )
+        | Q(
+            flow_task=flows.OpinionFlow.give,
+            process__artifact_object_id__in=Opinion.objects.filter(
                 action_id__in=coordinated
             ).values("pk"),
         ),
@@ -86,6 +101,10 @@ def open_task(action: Action) -> Task | None:
         .select_related("owner")
         .first()
     )
+
+
+def opinion_task(opinion: Opinion) -> Task | None:
+    return flows.open_opinion_tasks(process__artifact_object_id=opinion.pk).first()
 
 
 def funder_task(request: FundingRequest) -> Task | None:

@@ -13,10 +13,12 @@ from .action import (
     ActionSnapshot,
     ActionState,
     MoneyField,
+    Origin,
     ParticipationLevel,
     money,
 )
 from .meeting import AgendaItem, Meeting, decision_choices
+from .opinion import Opinion
 from .programme import (
     Axis,
     Membership,
@@ -28,3 +30,4 @@ from .programme import (
     Role,
     WorkingGroup,
 )
+from .proposal import ResidentProposal

@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import FSMField, State
@@ -26,7 +27,7 @@ class ParticipationLevel(models.TextChoices):
 
 
 class ActionState(models.TextChoices):
-    DRAFT = "draft", _("Brouillon")
+    DRAFT = "draft", _("Proposée")
     CO_CONSTRUCTION = "co_construction", _("En co-construction")
     COPIL_REVIEW = "copil_review", _("Soumise au COPIL")
     VALIDATED = "validated", _("Validée")
@@ -36,6 +37,17 @@ class ActionState(models.TextChoices):
     EVALUATION = "evaluation", _("En évaluation")
     CLOSED = "closed", _("Clôturée")
     ABANDONED = "abandoned", _("Abandonnée")
+    # Proposals the coordination did not take up (not a decision of the COPIL).
+    DECLINED = "declined", _("Non retenue")
+    MERGED = "merged", _("Fusionnée avec une autre fiche")
+
+
+class Origin(models.TextChoices):
+    """Who put the fiche forward: counted in the reports on participation."""
+
+    COORDINATION = "coordination", _("La coordination")
+    MEMBER = "member", _("Un membre du dispositif")
+    RESIDENT = "resident", _("Des habitant·es")
 
 
 ACTIVE_STATES = (
@@ -132,11 +144,26 @@ class Action(models.Model):
     funding_waiver = models.TextField(
         _("dérogation du COPIL (mise en œuvre sans financement complet)"), blank=True
     )
+    # Who proposed the fiche (credited on it; for a residents' idea, who published it).
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
-        verbose_name=_("créée par"),
+        verbose_name=_("proposée par"),
+    )
+    origin = models.CharField(
+        _("origine de la proposition"),
+        max_length=20,
+        choices=Origin.choices,
+        default=Origin.COORDINATION,
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_proposals",
+        verbose_name=_("fusionnée avec"),
     )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
@@ -200,6 +227,26 @@ class Action(models.Model):
     def has_group_or_lead(self) -> State.CONDITION:
         ok = bool(self.working_group_id or self.lead_organisation_id)
         return State.CONDITION(ok, gettext("Désignez un groupe de travail ou un porteur."))
+
+    def opinions_in(self) -> State.CONDITION:
+        """Where the programme has a COTECH, the COPIL decides once its members have given their
+        opinion on the version submitted — or once the date they were due has passed."""
+        if not self.programme.has_cotech:
+            return State.CONDITION(True)
+        latest = self.snapshots.order_by("-version").values_list("version", flat=True).first()
+        missing = list(self.opinions.filter(version=latest, verdict="").select_related("member"))
+        if not missing or max(o.due for o in missing) < timezone.localdate():
+            return State.CONDITION(True)
+        return State.CONDITION(
+            False,
+            gettext(
+                "Le COPIL décide après l'avis du COTECH, attendu jusqu'au {due} : il manque "
+                "celui de {members}."
+            ).format(
+                due=f"{max(o.due for o in missing):%d/%m/%Y}",
+                members=", ".join(o.member.get_full_name() or o.member.username for o in missing),
+            ),
+        )
 
     def missing_for_copil(self) -> list[str]:
         """What the fiche still lacks before it can go to the COPIL (empty: complete)."""
@@ -318,6 +365,38 @@ class Action(models.Model):
         pass
 
     @state.transition(
+        source=ActionState.DRAFT,
+        target=ActionState.MERGED,
+        label=_("Fusionner avec une autre fiche"),
+        custom={"roles": {Role.COORDINATOR}},
+    )
+    def merge(self, *, into: Action | None) -> None:
+        """Into another fiche of the programme, still active (its history gets the text)."""
+        if (
+            into is None
+            or into.pk == self.pk
+            or into.programme_id != self.programme_id
+            or into.state not in ACTIVE_STATES
+        ):
+            raise ValidationError(
+                {
+                    "merged_into": gettext(
+                        "Choisissez une autre fiche active du dispositif pour y fusionner celle-ci."
+                    )
+                }
+            )
+        self.merged_into = into
+
+    @state.transition(
+        source=ActionState.DRAFT,
+        target=ActionState.DECLINED,
+        label=_("Ne pas retenir"),
+        custom={"roles": {Role.COORDINATOR}, "reason_required": True},
+    )
+    def decline(self) -> None:
+        pass
+
+    @state.transition(
         source=ActionState.CO_CONSTRUCTION,
         target=ActionState.COPIL_REVIEW,
         label=_("Soumettre au COPIL"),
@@ -331,6 +410,7 @@ class Action(models.Model):
         source=ActionState.COPIL_REVIEW,
         target=ActionState.VALIDATED,
         label=_("Valider"),
+        conditions=[opinions_in],
         custom={"roles": {Role.COPIL}, "preparer_excluded": True},
     )
     def approve(self) -> None:
@@ -340,6 +420,7 @@ class Action(models.Model):
         source=ActionState.COPIL_REVIEW,
         target=ActionState.CO_CONSTRUCTION,
         label=_("Demander des modifications"),
+        conditions=[opinions_in],
         custom={"roles": {Role.COPIL}, "reason_required": True},
     )
     def request_changes(self) -> None:
@@ -349,6 +430,7 @@ class Action(models.Model):
         source=ActionState.COPIL_REVIEW,
         target=ActionState.REJECTED,
         label=_("Rejeter"),
+        conditions=[opinions_in],
         custom={"roles": {Role.COPIL}, "reason_required": True},
     )
     def reject(self) -> None:

@@ -80,6 +80,23 @@ class Programme(models.Model):
     task_due_days = models.PositiveIntegerField(
         _("délai de traitement des tâches (jours)"), default=30
     )
+    # How the programme works: its own choices, set by its coordination.
+    has_cotech = models.BooleanField(
+        _("un comité technique (COTECH) rend un avis avant chaque décision du COPIL"),
+        default=False,
+    )
+    cotech_days = models.PositiveSmallIntegerField(
+        _("délai de l'avis du COTECH (jours)"), default=15
+    )
+    leads_file_requests = models.BooleanField(
+        _("les porteurs déposent eux-mêmes leurs demandes de financement"), default=False
+    )
+    public_page = models.BooleanField(
+        _("page publique ouverte aux propositions des habitant·es"), default=False
+    )
+    contact_retention_months = models.PositiveSmallIntegerField(
+        _("conservation des contacts des habitant·es (mois)"), default=12
+    )
 
     class Meta:
         ordering = ["name"]

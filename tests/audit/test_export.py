@@ -99,7 +99,7 @@ def test_xlsx_header_states_an_intact_chain_and_its_last_hash(client, trail):
     assert first[2].value == events[0].actor_label
     assert first[3].value == "fiche action"
     assert first[6].value == "Création de la fiche"
-    assert first[7].value == "— → Brouillon"
+    assert first[7].value == "— → Proposée"
     assert "intitulé : ∅ → Permanences d'accès aux droits santé en QPV" in first[8].value
     assert [row[11].value for row in rows] == [e.hash for e in events]
     assert [row[12].value for row in rows] == [e.prev_hash for e in events]

@@ -26,7 +26,7 @@ from funding.models import FundingRequest
 from importer.reader import read_workbook
 from importer.template import write_template
 from projects import lifecycle
-from projects.models import Action, ActionState, Membership, Programme, Role
+from projects.models import Action, ActionState, Membership, Programme, ResidentProposal, Role
 from tests.world import action_in, complete_fiche
 from workflows import queues, services
 
@@ -103,6 +103,7 @@ def _every_kind_of_event() -> Programme:
     services.import_workbook(programme=cls, actor=coordinator, parsed=parsed, filename="f.xlsx")
     membership = Membership.objects.get(programme=cls, user=users["cotech"])
     services.save_structure(membership, actor=coordinator, data={"role": Role.COPIL})
+    services.erase_expired_contacts(today=datetime.date(2100, 1, 1))
     return cls
 
 
@@ -115,7 +116,9 @@ def test_every_event_and_change_of_a_full_trail_reads_in_words(full_trail):
     labels = Labels("fr")
     events = AuditEvent.objects.all()
     kinds = set(events.values_list("event", flat=True))
-    transitions = {n for m in (Action, FundingRequest, Programme) for n in lifecycle.names(m)}
+    transitions = {
+        n for m in (Action, FundingRequest, Programme, ResidentProposal) for n in lifecycle.names(m)
+    }
     assert set(EVENT_LABELS) <= kinds  # the scenario wrote every kind of event
     assert kinds <= set(EVENT_LABELS) | transitions
     for event in events.iterator():
@@ -190,7 +193,7 @@ def test_the_fiche_history_reads_like_the_export(client, world):
     )
     assert "catégorie</strong> : ∅ → Frais de personnel" in history
     assert "début prévu</strong> : ∅ → 01/01/2026" in history
-    assert "Brouillon → En co-construction" in history
+    assert "Proposée → En co-construction" in history
     for code in ("own_funds", "category", "staff", "planned_start", ">draft<", "18000.00"):
         assert code not in history, code
     # One labelling module: the export says the same.
@@ -205,5 +208,5 @@ def test_the_history_is_in_the_readers_language(client, world):
     client.post(reverse("set_language"), {"language": "en"})
     html = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
     history = html[html.index('<table class="timeline">') :]
-    assert "Draft → In co-construction" in history
+    assert "Proposed → In co-construction" in history
     assert "12/31/2026" in history  # English short dates: month first

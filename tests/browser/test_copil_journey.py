@@ -1,5 +1,6 @@
-"""A coordinator proposes a fiche, completes it and submits it; a COPIL member approves it
-from their inbox. Real browser (Debian's chromium), real server, demo data."""
+"""A coordinator proposes a fiche, completes it and submits it; the CLS has a COTECH, so its two
+members give their opinion first; then a COPIL member approves it from their inbox. Real
+browser (Debian's chromium), real server, demo data."""
 
 import re
 
@@ -12,6 +13,23 @@ def log_in(page, url, username):
     page.fill("#id_password", "coordo-demo")
     page.click("button[type=submit]")
     page.wait_for_url(url + "/coordo/")
+
+
+def log_out(page):
+    page.click("button:has-text('Se déconnecter')")
+
+
+def give_opinion(page, url, username, action_url, verdict, text):
+    """A COTECH member gives their (motivated) technical opinion on the fiche submitted to the
+    COPIL."""
+    log_in(page, url, username)
+    page.goto(action_url)
+    opinions = page.locator("#avis")
+    opinions.get_by_label(verdict, exact=True).check()
+    opinions.get_by_label("Motivation").fill(text)
+    opinions.locator("button:has-text('Rendre mon avis')").click()
+    page.wait_for_selector("text=Votre avis est enregistré.")
+    log_out(page)
 
 
 def test_coordinator_proposes_and_copil_member_approves(browser_page, demo_server):
@@ -27,7 +45,7 @@ def test_coordinator_proposes_and_copil_member_approves(browser_page, demo_serve
     page.fill("#id_planned_start", "2027-01-11")
     page.fill("#id_planned_end", "2027-06-30")
     page.click("button:has-text('Enregistrer')")
-    page.wait_for_selector("text=La fiche action a été créée")
+    page.wait_for_selector("text=La fiche action est proposée")
     assert page.locator("h1").inner_text() == TITLE
 
     page.click("button:has-text('Lancer la co-construction')")
@@ -47,7 +65,21 @@ def test_coordinator_proposes_and_copil_member_approves(browser_page, demo_serve
     page.click("button:has-text('Soumettre au COPIL')")
     page.wait_for_selector(".state:has-text('Soumise au COPIL')")
     action_url = page.url
-    page.click("button:has-text('Se déconnecter')")
+    missing = page.locator("#avis .notice").inner_text()
+    assert "Julien Petit" in missing and "Dr Hugo Perrin" in missing
+    log_out(page)
+
+    # Not before the COTECH's opinion: the COPIL member is told why, and nothing changes.
+    log_in(page, url, "elue")
+    page.goto(action_url)
+    page.click("button:has-text('Valider')")
+    page.wait_for_selector("text=Le COPIL décide après l'avis du COTECH")
+    assert page.locator("p > .state").inner_text() == "Soumise au COPIL"
+    log_out(page)
+    give_opinion(page, url, "cotech", action_url, "Favorable", "Besoin repéré par la PMI.")
+    give_opinion(
+        page, url, "porteur.epsm", action_url, "Réservé", "À articuler avec le bus dentaire."
+    )
 
     log_in(page, url, "elue")
     inbox = page.locator("table.tasks").nth(1)

@@ -144,7 +144,7 @@ def test_template_has_french_headers_an_example_row_and_explanations(client, wor
         for column in columns.COLUMNS[sheet]:
             assert (sheet, column.header) in explained
     text = " ".join(str(r[0]) for r in wb["Explications"].iter_rows(values_only=True) if r[0])
-    assert "« Brouillon »" in text and "rien n'est importé" in text
+    assert "« Proposée »" in text and "rien n'est importé" in text
     listed = [r for r in wb["Listes"].iter_rows(min_row=2, values_only=True)]
     assert _objective_label(world) in [r[0] for r in listed]
     assert world.funder_org.name in [r[1] for r in listed]
@@ -167,7 +167,7 @@ def test_good_rows_are_imported_as_drafts_with_their_audit_events(client, world)
     assert response.redirect_chain[-1][0] == reverse("coordo:programme", args=[world.programme.pk])
     page = response.content.decode()
     assert (
-        "Import terminé : 2 fiches actions créées en brouillon, 3 lignes budgétaires, "
+        "Import terminé : 2 fiches actions proposées, 3 lignes budgétaires, "
         "2 demandes de financement en brouillon."
     ) in page
 

@@ -34,7 +34,7 @@ def test_coordinator_sees_the_page_and_the_links(client, world):
     assert page.status_code == 200
     html = page.content.decode()
     assert _urls(world)["template"] in html and 'enctype="multipart/form-data"' in html
-    assert "Brouillon" in html
+    assert "« Proposée »" in html
     for url in (
         reverse("coordo:programme", args=[world.programme.pk]),
         reverse("coordo:funding", args=[world.programme.pk]),

@@ -21,6 +21,8 @@ from workflows import services
 # One source state per transition of the action lifecycle (DESIGN.md's table).
 SOURCE = {
     "start_co_construction": "draft",
+    "merge": "draft",
+    "decline": "draft",
     "submit_to_copil": "co_construction",
     "approve": "copil_review",
     "request_changes": "copil_review",
@@ -59,16 +61,17 @@ def test_the_table_has_every_transition():
 @pytest.mark.parametrize("transition", list(SOURCE))
 def test_an_outsider_runs_no_transition(world, transition):
     action = prepare(world, SOURCE[transition], transition)
+    extra = {"into": new_action(world)} if transition == "merge" else {}
     assert_role_refused(
         lambda: services.transition(
-            action, transition, actor=world.outsider, comment="Décision extérieure"
+            action, transition, actor=world.outsider, comment="Décision extérieure", **extra
         ),
         action,
     )
     # The same call by the programme's own member goes through: the setup was right.
     allowed = world.copil if transition in COPIL_DECISIONS else world.coordinator
     services.transition(
-        Action.objects.get(pk=action.pk), transition, actor=allowed, comment="Décision"
+        Action.objects.get(pk=action.pk), transition, actor=allowed, comment="Décision", **extra
     )
     assert Action.objects.get(pk=action.pk).state != SOURCE[transition]
 

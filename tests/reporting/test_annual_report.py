@@ -29,6 +29,8 @@ SHEETS = [
     "4. Financements",
     "5. Indicateurs par type",
     "5. Indicateurs",
+    "6. Origine des propositions",
+    "6. Propositions d'habitants",
     "6. Niveaux de participation",
     "6. Présences aux séances",
     "6. Groupes de travail",
@@ -77,7 +79,7 @@ def test_transitions_of_the_year_per_month_in_paris_time(built):
     part = annual_report(programme=built.world.programme, year=2025).transitions
     rows = [(r.label, r.from_label, r.to_label, r.per_month[:6], r.total) for r in part.rows]
     assert rows == [
-        ("Lancer la co-construction", "Brouillon", "En co-construction", [2, 1, 0, 0, 0, 0], 3),
+        ("Lancer la co-construction", "Proposée", "En co-construction", [2, 1, 0, 0, 0, 0], 3),
         ("Soumettre au COPIL", "En co-construction", "Soumise au COPIL", [0, 1, 0, 0, 2, 0], 3),
         ("Valider", "Soumise au COPIL", "Validée", [0, 0, 1, 0, 0, 1], 2),
         ("Rejeter", "Soumise au COPIL", "Rejetée", [0, 0, 0, 0, 0, 1], 1),
@@ -226,34 +228,35 @@ def test_workbook_sheets_values_formats_and_injection(client, built):
 
     axes = wb["1. Fiches par axe et état"]
     assert axes.freeze_panes == "A2" and axes["A1"].font.b
-    assert [c.value for c in axes[1]][:3] == ["Axe", "Brouillon", "En co-construction"]
+    assert [c.value for c in axes[1]][:3] == ["Axe", "Proposée", "En co-construction"]
     assert [c.value for c in axes[1]][-2:] == ["Total", "Actives dans l'année"]
     assert _values(axes) == [
         [
             f"{built.axis1.number}. {built.axis1.title}",
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            1,
-            0,
-            0,
-            0,
-            "=SUM(B2:K2)",
+            *[0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0],
+            "=SUM(B2:M2)",
             1,
         ],
-        [f"{built.axis2.number}. Santé mentale", 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, "=SUM(B3:K3)", 2],
-        ["Sans axe (objectif non renseigné)", 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, "=SUM(B4:K4)", 0],
-        ["Total", *(f"=SUM({c}2:{c}4)" for c in "BCDEFGHIJKLM")],
+        [
+            f"{built.axis2.number}. Santé mentale",
+            *[0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0],
+            "=SUM(B3:M3)",
+            2,
+        ],
+        [
+            "Sans axe (objectif non renseigné)",
+            *[0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0],
+            "=SUM(B4:M4)",
+            0,
+        ],
+        ["Total", *(f"=SUM({c}2:{c}4)" for c in "BCDEFGHIJKLMNO")],
     ]
-    assert axes.auto_filter.ref == "A1:M4"
+    assert axes.auto_filter.ref == "A1:O4"
 
     months = _values(wb["2. Transitions par mois"])
     assert months[0][:9] == [
         "Lancer la co-construction",
-        "Brouillon",
+        "Proposée",
         "En co-construction",
         2,
         1,

@@ -37,6 +37,8 @@ def test_dashboard_figures(built):
         ("evaluation", 1),  # A1
         ("closed", 0),
         ("abandoned", 2),  # A2 (in 2026) and A4
+        ("declined", 0),
+        ("merged", 0),
     ]
     assert [(bar.label, bar.value) for bar in figures.by_axis] == [
         (f"{built.axis1.number}. {built.axis1.title}", 2),

@@ -80,6 +80,8 @@ def test_signatories_changed_in_the_admin_are_in_the_trail(admin_client, world):
             "start_date": programme.start_date.isoformat(),
             "end_date": programme.end_date.isoformat(),
             "task_due_days": "45",
+            "cotech_days": programme.cotech_days,
+            "contact_retention_months": programme.contact_retention_months,
             "signatories": [ville.pk],
         },
     )

@@ -100,9 +100,11 @@ def forms_of(client, url) -> list[dict]:
 
 @pytest.fixture
 def busy_world(world):
-    """A programme with a fiche at each stage, a funded request and a séance; the coordinator
-    also sits on the COPIL and funds, so that one person sees every form."""
+    """A programme with a fiche at each stage, a funded request, a séance, a COTECH and a
+    resident's proposal; the coordinator also sits on the COPIL and the COTECH and funds, so
+    that one person sees every form."""
     Membership.objects.create(user=world.coordinator, programme=world.programme, role=Role.COPIL)
+    Membership.objects.create(user=world.coordinator, programme=world.programme, role=Role.COTECH)
     Membership.objects.create(
         user=world.coordinator,
         programme=world.programme,
@@ -120,6 +122,15 @@ def busy_world(world):
             ActionState.EVALUATION,
         )
     }
+    world.programme = services.save_structure(
+        world.programme,
+        actor=world.coordinator,
+        data={"has_cotech": True, "public_page": True},
+    )
+    fiches["opinion"] = action_in(world, ActionState.COPIL_REVIEW)  # the COTECH's opinion asked
+    services.submit_resident_proposal(
+        programme=world.programme, idea="Un banc", need="Attendre assis"
+    )
     meeting = services.create_meeting(
         programme=world.programme,
         actor=world.coordinator,
@@ -149,6 +160,9 @@ def pages(world, fiches, meeting) -> list[str]:
         reverse("coordo:audit-export", args=[p]),
         reverse("coordo:dashboard", args=[p]),
         reverse("coordo:annual-report", args=[p, 2026]),
+        reverse("coordo:programme-settings", args=[p]),
+        reverse("coordo:resident-proposals", args=[p]),
+        reverse("public:propose", args=[p]),
     ]
 
 

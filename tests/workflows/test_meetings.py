@@ -64,14 +64,18 @@ def test_agenda_lists_what_awaits_the_copil_in_this_programme_only(client, world
     assert AuditEvent.objects.filter(event="create_meeting", actor=world.coordinator).exists()
 
 
-def test_only_the_coordinator_convenes_and_outsiders_see_nothing(client, world):
-    client.force_login(world.copil)
-    response = client.post(
-        reverse("coordo:meetings", args=[world.programme.pk]),
-        {"body": "copil", "date": "2026-12-10T14:00", "place": "Mairie"},
-    )
-    assert response.status_code == 403
-    meeting = create_session(client, world)
+def test_the_bodies_convene_others_may_not_and_outsiders_see_nothing(client, world):
+    url = reverse("coordo:meetings", args=[world.programme.pk])
+    data = {"body": "copil", "date": "2026-12-10T14:00", "place": "Mairie"}
+    for who in (world.funder, world.action_lead, world.ars_referent):  # animate no body
+        client.force_login(who)
+        assert client.post(url, data).status_code == 403, who
+    client.force_login(world.cotech)  # convenes the COTECH, not the COPIL
+    assert client.post(url, data).status_code == 400
+    assert not Meeting.objects.exists()
+    client.force_login(world.copil)  # the COPIL convenes its own séance
+    assert client.post(url, data).status_code == 302
+    meeting = Meeting.objects.get()
     client.force_login(world.outsider)
     assert client.get(reverse("coordo:meeting", args=[meeting.pk])).status_code == 404
     assert client.get(reverse("coordo:meeting-minutes", args=[meeting.pk])).status_code == 404
@@ -206,10 +210,12 @@ def test_decisions_apply_only_once_the_seance_has_taken_place(client, world):
         present=[world.copil],
         decisions={fiche.pk: ("approve", "")},
     )
-    assert "ses décisions s&#x27;appliquent à partir de cette date" in response.content.decode()
+    assert "ses décisions se saisissent et s&#x27;appliquent à partir de cette date" in (
+        response.content.decode()
+    )
     _nothing_applied(meeting, (fiche, ActionState.COPIL_REVIEW))
-    # What was typed is kept for the day of the séance.
-    assert AgendaItem.objects.get(meeting=meeting, action=fiche).decision == "approve"
+    # Not even recorded: a decision is taken in the séance, not before.
+    assert AgendaItem.objects.get(meeting=meeting, action=fiche).decision == ""
 
 
 def test_the_chair_must_be_present_and_a_fiche_moved_since_is_refused(client, world):
@@ -239,14 +245,14 @@ def test_invalid_register_is_refused_with_field_errors(client, world):
     response = register(
         client,
         meeting,
-        chair=world.funder,  # not on the COPIL
-        present=[world.outsider],  # not a member of this programme
+        chair=world.outsider,  # not a member of this programme
+        present=[world.outsider],
         decisions={},
         apply=False,
     )
     page = response.content.decode()
     assert response.status_code == 400
-    assert "La présidence revient à un membre du COPIL" in page
+    assert "La présidence revient à un membre du dispositif" in page
     assert Meeting.objects.get(pk=meeting.pk).chair is None
 
 

@@ -16,7 +16,7 @@ from audit.models import AuditEvent
 from funding.models import FundingRequest
 from projects import lifecycle
 from projects.models import Action, ActionState
-from tests.world import action_in, complete_fiche, evaluate
+from tests.world import action_in, complete_fiche, evaluate, new_action
 from workflows import services
 
 ACTIVE = {
@@ -28,7 +28,7 @@ ACTIVE = {
     "implementation",
     "evaluation",
 }
-ALL_STATES = ACTIVE | {"rejected", "closed", "abandoned"}
+ALL_STATES = ACTIVE | {"rejected", "closed", "abandoned", "declined", "merged"}
 
 # The world's users and what they are in the world's programme.
 #   coordinator, copil, copil2 (two COPIL members), cotech, funder (of the world's funder),
@@ -53,7 +53,10 @@ COPIL = {"copil", "copil2"}
 
 # DESIGN.md, "Action lifecycle": transition -> (from states, to state, users allowed).
 ACTION_TABLE = {
+    # The coordination triages proposals: takes one up, merges it, or declines it.
     "start_co_construction": ({"draft"}, "co_construction", COORDINATOR),
+    "merge": ({"draft"}, "merged", COORDINATOR),
+    "decline": ({"draft"}, "declined", COORDINATOR),
     "submit_to_copil": ({"co_construction"}, "copil_review", COORDINATOR),
     # The coordinator submitted: every COPIL member may approve.
     "approve": ({"copil_review"}, "validated", COPIL),
@@ -171,6 +174,8 @@ def _attempt(world, user_name, call, *, reload, expected_ok, target, transition,
                         (e.event, e.actor_id, e.from_state, e.to_state, e.object_type) for e in new
                     ]
                     wanted = [(transition, user.pk, before.state, target, obj_type)]
+                    if transition == "merge":  # the merged text, kept in the target's history
+                        wanted.append(("merge_in", user.pk, "", "", obj_type))
                     if facts != wanted:
                         problems.append(f"{user_name}: audit events {facts}, expected {wanted}")
             raise _Rollback
@@ -204,8 +209,10 @@ def test_action_transition_matrix(world, state, transition):
     sources, target, allowed = ACTION_TABLE[transition]
     action = prepare(world, state, transition)
 
+    extra = {"into": new_action(world)} if transition == "merge" else {}
+
     def call(copy, user):
-        return services.transition(copy, transition, actor=user, comment=COMMENT)
+        return services.transition(copy, transition, actor=user, comment=COMMENT, **extra)
 
     def reload():
         return Action.objects.get(pk=action.pk)

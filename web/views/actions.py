@@ -7,6 +7,8 @@ but not do answers 403. What a page offers comes from the services' predicates.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,7 +25,7 @@ from audit.export import EXPORT_ROLES
 from audit.labels import Labels
 from audit.models import AuditEvent
 from projects import lifecycle
-from projects.models import Action, ActionState, Organisation, Programme
+from projects.models import ACTIVE_STATES, Action, ActionState, Organisation, Origin, Programme
 from projects.permissions import (
     get_visible_action,
     get_visible_programme,
@@ -36,7 +38,7 @@ from workflows.services.runner import roles_label
 
 from ..evaluation_section import evaluation_section
 from ..filters import ActionFilter
-from ..forms import BudgetLineForm, FicheForm, FundingRequestForm, IndicatorForm
+from ..forms import BudgetLineForm, FicheForm, FundingRequestForm, IndicatorForm, OpinionForm
 from ..pages import (
     PAGE_SIZE,
     client_ip,
@@ -48,6 +50,7 @@ from ..pages import (
     status,
     without_page,
 )
+from .proposals import may_moderate
 
 
 @login_required
@@ -74,6 +77,7 @@ def _action_list(request: HttpRequest, programme: Programme | None) -> HttpRespo
         request.GET.get("page")
     )
     roles = roles_in(request.user, programme.pk) if programme else set()
+    can_moderate = programme is not None and may_moderate(roles)
     return render(
         request,
         "coordo/programme.html",
@@ -93,12 +97,27 @@ def _action_list(request: HttpRequest, programme: Programme | None) -> HttpRespo
             .dates("planned_start", "year")
             .order_by("-planned_start__year"),
             "can_propose": programme is not None
-            and services.PROPOSE.allows(request.user, programme, roles=roles),
+            and services.proposal_refusal(request.user, programme, roles) is None,
+            "can_import": programme is not None
+            and services.IMPORT.allows(request.user, programme, roles=roles),
             "can_export_audit": bool(roles & EXPORT_ROLES),
+            "can_moderate": can_moderate,
+            "pending_proposals": programme.resident_proposals.filter(state="pending").count()
+            if can_moderate
+            else 0,
             "programme_transitions": services.offered(request.user, programme, roles=roles)
             if programme
             else [],
             "version": chain.version(programme) if programme else 0,
+            # What the member put forward, and where it stands (the coordination's own fiches
+            # and the residents' ideas it published are its work, not proposals).
+            "my_proposals": programme.actions.filter(created_by=request.user, origin=Origin.MEMBER)
+            .order_by("-pk")
+            .only("pk", "programme_id", "title", "state")[:20]
+            if programme
+            else [],
+            "can_set_up": programme is not None
+            and services.may_set_up(request.user, [programme.pk]),
         },
         status=400 if filters.errors else 200,
     )
@@ -169,14 +188,86 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "funding_requests": action.funding_requests.select_related("funder"),
             "partners": action.partners.all(),
             "evaluation": evaluation_section(user, action, roles),
+            "outcome": _outcome(action),
+            "opinions": _opinions(user, action, roles),
+            "merge_targets": action.programme.actions.filter(state__in=ACTIVE_STATES)
+            .exclude(pk=action.pk)
+            .only("pk", "programme_id", "title")
+            .order_by("title")
+            if any(o.step.name == "merge" for o in services.offered(user, action, roles=roles))
+            else [],
+            "working_groups": action.programme.working_groups.all(),
         },
     )
+
+
+def _outcome(action: Action) -> str:
+    """Why a proposal was not taken up, as its proposer is told (the reason given)."""
+    if action.state != ActionState.DECLINED:
+        return ""
+    return (
+        AuditEvent.objects.filter(action_id=action.pk, to_state=ActionState.DECLINED)
+        .order_by("-seq")
+        .values_list("comment", flat=True)
+        .first()
+        or ""
+    )
+
+
+def _opinions(user, action: Action, roles: set[str]) -> dict | None:
+    """The COTECH's opinions on the version submitted to the COPIL, and the user's form when
+    their own is awaited."""
+    if not action.programme.has_cotech or not action.snapshots.exists():
+        return None
+    latest = action.snapshots.order_by("-version").first()
+    opinions = list(action.opinions.filter(version=latest.version).select_related("member"))
+    mine = next((o for o in opinions if o.member_id == user.pk and not o.verdict), None)
+    awaited = action.state == ActionState.COPIL_REVIEW
+    return {
+        "version": latest.version,
+        "rows": opinions,
+        "missing": [o for o in opinions if not o.verdict] if awaited else [],
+        "due": max((o.due for o in opinions), default=None),
+        "overdue": any(o.due < timezone.localdate() for o in opinions),
+        "form": OpinionForm()
+        if mine and awaited and services.OPINE.allows(user, action, roles=roles)
+        else None,
+    }
+
+
+@require_POST
+@login_required
+def action_opinion(request: HttpRequest, pk: int) -> HttpResponse:
+    """A COTECH member gives their technical opinion on the fiche submitted to the COPIL."""
+    action = get_visible_action(request.user, pk)
+    refusal = services.OPINE.refusal(request.user, action)
+    if refusal and refusal.rule == "role":
+        raise PermissionDenied(refusal.message)
+    opinion = action.opinions.filter(member=request.user, verdict="").order_by("-version").first()
+    if opinion is None:  # given already (a second click), or no longer awaited
+        messages.error(request, _("Aucun avis attendu de vous sur cette fiche."))
+        return redirect("coordo:action", pk=action.pk)
+    form = OpinionForm(request.POST)
+    if form.is_valid():
+        run_from_page(
+            request,
+            lambda: services.give_opinion(
+                opinion=opinion,
+                actor=request.user,
+                ip=client_ip(request),
+                **form.cleaned_data,
+            ),
+            _("Votre avis est enregistré."),
+        )
+    else:
+        form_messages(request, form)
+    return redirect("coordo:action", pk=action.pk)
 
 
 @login_required
 def action_create(request: HttpRequest, pk: int) -> HttpResponse:
     programme = get_visible_programme(request.user, pk)
-    refusal = services.PROPOSE.refusal(request.user, programme)
+    refusal = services.proposal_refusal(request.user, programme)
     if refusal:
         raise PermissionDenied(refusal.message)
     form = FicheForm(request.POST or None, programme=programme)
@@ -189,7 +280,9 @@ def action_create(request: HttpRequest, pk: int) -> HttpResponse:
         except services.Refused as exc:
             form_errors(form, exc)
         else:
-            messages.success(request, _("La fiche action a été créée (brouillon)."))
+            messages.success(
+                request, _("La fiche action est proposée : la coordination l'examine.")
+            )
             return redirect("coordo:action", pk=action.pk)
     return render(
         request,
@@ -252,19 +345,30 @@ def action_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         raise Http404(_("Transition inconnue."))
     # The version the user saw when deciding: if the fiche changed since, the decision is
     # refused rather than applied to something they have not read.
-    run_from_page(
-        request,
-        lambda: services.transition(
-            action,
-            name,
-            actor=request.user,
-            seen=seen(request),
-            comment=request.POST.get("comment", ""),
-            ip=client_ip(request),
-        ),
-        _("« {what} » : fait.").format(what=lifecycle.label(Action, name)),
-    )
+    common = {
+        "actor": request.user,
+        "seen": seen(request),
+        "comment": request.POST.get("comment", ""),
+        "ip": client_ip(request),
+    }
+    if name == "start_co_construction":  # taking a proposal up, with a working group
+        group = _chosen(action.programme.working_groups.all(), request.POST.get("working_group"))
+        call = partial(services.take_up, action=action, working_group=group, **common)
+    elif name == "merge":
+        into = _chosen(action.programme.actions.all(), request.POST.get("into"))
+        call = partial(services.transition, action, name, into=into, **common)
+    else:
+        call = partial(services.transition, action, name, **common)
+    run_from_page(request, call, _("« {what} » : fait.").format(what=lifecycle.label(Action, name)))
     return redirect("coordo:action", pk=action.pk)
+
+
+def _chosen(queryset, value: str | None):
+    """The object picked in a list of the page (None for nothing, or for a value no list of
+    the page offers)."""
+    if not value or not value.isdigit() or len(value) > 18:
+        return None
+    return queryset.filter(pk=int(value)).first()
 
 
 @require_POST

@@ -11,12 +11,17 @@ here; each exposes the predicate the pages use to offer it (``Rule.allows``,
 from .actions import (
     COMMENT,
     EDIT,
+    MEMBERS,
+    OPINE,
     PROPOSE,
     add_budget_line,
     add_indicator,
     comment_action,
     create_action,
     fiche_snapshot,
+    give_opinion,
+    proposal_refusal,
+    take_up,
     update_action,
 )
 from .evaluation import (
@@ -40,12 +45,17 @@ from .funding import (
 )
 from .imports import IMPORT, ImportRefused, import_workbook
 from .meetings import (
-    CONVENE,
-    KEEP_REGISTER,
+    add_agenda_item,
     apply_meeting_decisions,
+    convenable,
     create_meeting,
+    invited,
+    may_animate,
     record_meeting,
+    validate_minutes,
+    write_minutes,
 )
+from .participation import erase_expired_contacts, submit_resident_proposal
 from .programme import may_set_up, save_structure, set_signatories
 from .runner import Offer, Refused, Rule, offered, roles_on, step_refusal
 from .tasks import release_task, take_task

@@ -1,9 +1,11 @@
-"""Fiches actions: proposing, co-constructing (the fiche, its budget, its indicators),
-commenting, and the side effects of their transitions (the version frozen for the COPIL, the
-tasks that follow the state)."""
+"""Fiches actions: proposing (any member), co-constructing (the fiche, its budget, its
+indicators), commenting, the COTECH's opinions, and the side effects of their transitions (the
+version frozen for the COPIL, the opinions asked, the text of a merged proposal kept in the
+fiche it joins, the tasks that follow the state)."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -14,15 +16,36 @@ from django.utils.translation import gettext_lazy as _
 from audit import chain
 from evaluation.models import Indicator
 from funding.models import BudgetLine
-from projects.models import EDITABLE_STATES, Action, ActionSnapshot, Programme, Role
+from projects.models import (
+    EDITABLE_STATES,
+    Action,
+    ActionSnapshot,
+    ActionState,
+    Membership,
+    Opinion,
+    Origin,
+    Programme,
+    Role,
+)
+from projects.permissions import holds_role, roles_in
 
 from .. import flows
 from .runner import Refused, Rule, check_seen, lock, record, run_step, text_input
 
 FICHE_EDITORS = frozenset({Role.COORDINATOR, Role.WG_MEMBER, Role.ACTION_LEAD})
-PROPOSE = Rule(_("Proposer une action"), frozenset({Role.COORDINATOR}))
-EDIT = Rule(_("Modifier la fiche"), FICHE_EDITORS, EDITABLE_STATES)
+# Every member proposes (the seeds: « la proposition d'actions » is the task to share); the
+# ARS referent reads and changes nothing.
+MEMBERS = frozenset(Role) - {Role.ARS_REFERENT}
+PROPOSE = Rule(_("Proposer une action"), MEMBERS)
+# The proposer edits their proposal until the coordination takes it up.
+EDIT = Rule(
+    _("Modifier la fiche"),
+    FICHE_EDITORS,
+    EDITABLE_STATES,
+    proposer_states=(ActionState.DRAFT,),
+)
 COMMENT = Rule(_("Commenter la fiche"), FICHE_EDITORS | {Role.COPIL, Role.COTECH})
+OPINE = Rule(_("Rendre l'avis du COTECH"), frozenset({Role.COTECH}), (ActionState.COPIL_REVIEW,))
 
 
 def _fiche_values(action: Action) -> dict[str, object]:
@@ -39,17 +62,32 @@ def _fiche_data(data: dict) -> dict:
     return data
 
 
+def proposal_refusal(actor, programme: Programme, roles: set[str] | None = None):
+    """Any member proposes, whatever the scope of their role (the action lead of one
+    organisation, the member of one working group…)."""
+    held = roles_in(actor, programme.pk) if roles is None else roles
+    return PROPOSE.refusal(actor, programme, roles=held)
+
+
 @transaction.atomic
-def create_action(*, programme: Programme, actor, data: dict, ip: str | None = None) -> Action:
-    """A new fiche action (state: draft), with its process."""
-    PROPOSE.check(actor, programme)
-    action = Action(programme=programme, created_by=actor, **_fiche_data(data))
+def create_action(
+    *, programme: Programme, actor, data: dict, origin: str = "", ip: str | None = None
+) -> Action:
+    """A fiche proposed by a member (state: proposed), credited to them, with its process: the
+    coordination's task is to triage it (take it up, merge it, or not)."""
+    refusal = proposal_refusal(actor, programme)
+    if refusal:
+        raise refusal
+    if not origin:
+        coordinates = holds_role(actor, programme_id=programme.pk, roles={Role.COORDINATOR})
+        origin = Origin.COORDINATION if coordinates else Origin.MEMBER
+    action = Action(programme=programme, created_by=actor, origin=origin, **_fiche_data(data))
     record(
         action,
         programme_id=programme.pk,
         actor=actor,
         event="create",
-        after=_fiche_values(action),
+        after=_fiche_values(action) | {"origin": origin},
         to_state=action.state,
         ip=ip,
     )
@@ -141,6 +179,37 @@ def add_indicator(
     )
 
 
+@transaction.atomic
+def take_up(
+    *,
+    action: Action,
+    actor,
+    working_group=None,
+    comment: str = "",
+    seen: int | None = None,
+    ip: str | None = None,
+) -> Action:
+    """The coordination takes a proposal into co-construction, with a working group if it
+    names one (the group's members then co-construct it)."""
+    if working_group is not None and working_group != action.working_group:
+        action = update_action(
+            action=action,
+            actor=actor,
+            data={"working_group": working_group},
+            seen=seen,
+            ip=ip,
+        )
+        seen = None  # the version seen was checked; the group is the taker's own change
+    return run_transition(
+        Action.objects.get(pk=action.pk),
+        "start_co_construction",
+        actor=actor,
+        seen=seen,
+        comment=comment,
+        ip=ip,
+    )
+
+
 def run_transition(
     action: Action, name: str, *, actor, seen: int | None, comment: str, ip: str | None, **kwargs
 ) -> Action:
@@ -151,16 +220,93 @@ def run_transition(
         kwargs["by"] = actor
     locked, left = run_step(action, name, actor=actor, seen=seen, comment=comment, ip=ip, **kwargs)
     if name == "submit_to_copil":
-        ActionSnapshot.objects.create(
+        snapshot = ActionSnapshot.objects.create(
             action=locked,
             version=locked.snapshots.count() + 1,
             submitted_at=timezone.now(),
             submitted_by=actor,
             data=fiche_snapshot(locked),
         )
+        _ask_opinions(locked, snapshot.version)
+    elif name == "merge":
+        _keep_in_target(locked, actor=actor, ip=ip)
+    if left == ActionState.COPIL_REVIEW:
+        flows.close_opinion_tasks(action=locked, actor=actor)
     flows.advance(action=locked, transition=name, actor=actor)
     if {left, locked.state} & set(flows.FUNDER_TASK_STATES):
         flows.sync_funder_tasks(action=locked, actor=actor)
+    return locked
+
+
+def _ask_opinions(action: Action, version: int) -> None:
+    """Where the programme has a COTECH: each of its members' opinion on this version, due in
+    the programme's delay, as tasks in parallel."""
+    if not action.programme.has_cotech:
+        return
+    due = timezone.localdate() + datetime.timedelta(days=action.programme.cotech_days)
+    members = (
+        Membership.objects.active()
+        .filter(programme_id=action.programme_id, role=Role.COTECH)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    flows.ask_opinions(
+        opinions=Opinion.objects.bulk_create(
+            Opinion(action=action, version=version, member_id=m, due=due) for m in members
+        )
+    )
+
+
+def _keep_in_target(proposal: Action, *, actor, ip: str | None) -> None:
+    """The text of a proposal merged into another fiche is kept in that fiche's history."""
+    chain.record(
+        programme_id=proposal.programme_id,
+        actor=actor,
+        obj=proposal.merged_into,
+        event="merge_in",
+        changes={"merged_proposals": [None, proposal.title]},
+        comment=chain.in_trail_language(
+            lambda: _("Proposition de {who} : {text}").format(
+                who=chain.actor_label(proposal.created_by), text=proposal.context or "—"
+            )
+        ),
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def give_opinion(
+    *, opinion: Opinion, actor, verdict: str, text: str, ip: str | None = None
+) -> Opinion:
+    """A COTECH member's technical opinion on the version submitted to the COPIL."""
+    locked = Opinion.objects.select_for_update().select_related("action").get(pk=opinion.pk)
+    action = lock(locked.action)
+    OPINE.check(actor, action)
+    if locked.member_id != actor.pk:
+        raise Refused("role", _("Chaque membre du COTECH rend son propre avis."))
+    if locked.verdict:
+        raise Refused("already_moved", _("Cet avis est déjà rendu."))
+    latest = action.snapshots.order_by("-version").values_list("version", flat=True).first()
+    if locked.version != latest:
+        raise Refused(
+            "already_moved",
+            _("La fiche a été soumise à nouveau : l'avis porte sur sa dernière version."),
+        )
+    text = text_input(text)
+    if verdict not in Opinion.Verdict.values:
+        raise Refused("invalid", _("Choisissez un avis : favorable, réservé ou défavorable."))
+    if not text:
+        raise Refused("invalid", _("Motivez votre avis en quelques mots."))
+    locked.verdict, locked.text, locked.given_at = verdict, text, timezone.now()
+    record(
+        locked,
+        programme_id=action.programme_id,
+        actor=actor,
+        event="give_opinion",
+        after={"verdict": verdict, "text": text},
+        ip=ip,
+    )
+    flows.close_opinion_tasks(action=action, actor=actor)
     return locked
 
 

@@ -29,9 +29,11 @@ from .runner import (
     text_input,
 )
 
+# The lead prepares its fiche's requests with the coordination; filing one with the funder
+# stays the coordination's, or the lead's too where the programme says so (``submit``).
 REQUEST = Rule(
     gettext_lazy("Préparer une demande de financement"),
-    frozenset({Role.COORDINATOR}),
+    frozenset({Role.COORDINATOR, Role.ACTION_LEAD}),
     (*EDITABLE_STATES, ActionState.VALIDATED, ActionState.FUNDING),
 )
 WAIVE = Rule(

@@ -36,12 +36,12 @@ class ImportSummary:
     funding_requests: int
 
     def counts(self) -> str:
-        """« 2 fiches actions créées en brouillon, 1 ligne budgétaire, … » (current language)."""
+        """« 2 fiches actions proposées, 1 ligne budgétaire, … » (current language)."""
         return ", ".join(
             (
                 ngettext(
-                    "{n} fiche action créée en brouillon",
-                    "{n} fiches actions créées en brouillon",
+                    "{n} fiche action proposée",
+                    "{n} fiches actions proposées",
                     self.actions,
                 ).format(n=self.actions),
                 ngettext(

@@ -23,8 +23,8 @@ from audit import chain
 from audit.labels import Labels
 from funding.models import FundingRequest, Tranche
 from projects import calendar, lifecycle
-from projects.models import Action, Meeting, Programme, Role
-from projects.permissions import action_scopes, roles_for
+from projects.models import Action, Meeting, Opinion, Programme, ResidentProposal, Role
+from projects.permissions import action_scopes, roles_for, roles_in
 
 
 class Refused(Exception):
@@ -69,7 +69,35 @@ def target(obj: models.Model) -> Target:
         return Target(obj.pk, {}, _("Le dispositif"))
     if isinstance(obj, Meeting):
         return Target(obj.programme_id, {}, _("La séance"))
+    if isinstance(obj, ResidentProposal):
+        return Target(obj.programme_id, {}, _("La proposition d'habitant"))
+    if isinstance(obj, Opinion):
+        return Target(obj.action.programme_id, action_scopes(obj.action), _("L'avis"))
     raise TypeError(f"No target for {type(obj).__name__}")
+
+
+def programme_of(obj: models.Model) -> Programme:
+    """The programme an object belongs to (loaded with the object when it is locked)."""
+    if isinstance(obj, Programme):
+        return obj
+    if isinstance(obj, Action | Meeting):
+        return obj.programme
+    if isinstance(obj, FundingRequest):
+        return obj.action.programme
+    if isinstance(obj, Tranche):
+        return obj.request.action.programme
+    return obj.programme  # a resident's proposal
+
+
+def granted(steps, obj: models.Model) -> frozenset[str]:
+    """The roles ``steps`` grant, with those the object's programme settings add."""
+    roles = frozenset()
+    for step in steps:
+        roles |= step.roles
+        for setting, extra in step.setting_roles:
+            if getattr(programme_of(obj), setting):
+                roles |= extra
+    return roles
 
 
 def roles_on(actor, obj: models.Model) -> set[str]:
@@ -118,9 +146,10 @@ def state_label(obj: models.Model) -> str:
 
 # Relations read while checking and auditing a change, loaded with the locked row (not locked).
 _LOCK_RELATED = {
-    Action: ("objective", "lead_organisation", "working_group"),
-    FundingRequest: ("action", "funder"),
-    Tranche: ("request__action", "request__funder"),
+    Action: ("programme", "objective", "lead_organisation", "working_group"),
+    ResidentProposal: ("programme",),
+    FundingRequest: ("action__programme", "funder"),
+    Tranche: ("request__action__programme", "request__funder"),
 }
 
 
@@ -164,15 +193,20 @@ def check_seen(locked: models.Model, seen: int | None) -> None:
 @dataclass(frozen=True)
 class Rule:
     """Who may make a change that is not a lifecycle transition, and in which states of the
-    object (None: any). ``allows``/``refusal`` are the predicate a page shows; ``check`` is
-    what the service runs (the same)."""
+    object (None: any). ``proposer_states``: states in which whoever proposed the object (its
+    ``created_by``) may do it too, as a member of the programme, whatever their role.
+    ``allows``/``refusal`` are the predicate a page shows; ``check`` is what the service runs
+    (the same)."""
 
     what: object  # translatable: « Modifier la fiche »
     roles: frozenset[str]
     states: tuple[str, ...] | None = None
+    proposer_states: tuple[str, ...] = ()
 
     def refusal(self, actor, obj: models.Model, *, roles: set[str] | None = None) -> Refused | None:
         held = roles_on(actor, obj) if roles is None else roles
+        if self._as_proposer(actor, obj, held):
+            return None
         refusal = role_refusal(self.what, self.roles, held)
         if refusal:
             return refusal
@@ -186,6 +220,15 @@ class Rule:
                 ).format(what=self.what, allowed=allowed, state=state_label(obj)),
             )
         return None
+
+    def _as_proposer(self, actor, obj: models.Model, held: set[str]) -> bool:
+        """Whoever proposed it, still a member of the programme (in any role: a funder's or
+        an action lead's role need not apply to the fiche)."""
+        return (
+            lifecycle.state_of(obj) in self.proposer_states
+            and getattr(obj, "created_by_id", None) == actor.pk
+            and bool(held or roles_in(actor, target(obj).programme_id))
+        )
 
     def allows(self, actor, obj: models.Model, *, roles: set[str] | None = None) -> bool:
         return self.refusal(actor, obj, roles=roles) is None
@@ -213,7 +256,7 @@ def step_refusal(
             ),
         )
     held = roles_on(actor, obj) if roles is None else roles
-    refusal = role_refusal(step.label, step.roles | extra_roles, held)
+    refusal = role_refusal(step.label, granted([step], obj) | extra_roles, held)
     if refusal:
         return refusal
     if step.preparer_excluded and getattr(obj, "submitted_by_id", None) == actor.pk:
@@ -278,7 +321,7 @@ def run_step(
     # The role first (a 403 whatever the page's age), then the version the actor saw, then
     # what the current state allows.
     held = roles_on(actor, locked)
-    allowed = frozenset().union(*(s.roles for s in lifecycle.steps(model) if s.name == name))
+    allowed = granted([s for s in lifecycle.steps(model) if s.name == name], locked)
     refusal = role_refusal(lifecycle.label(model, name), allowed | extra_roles, held)
     if refusal:
         raise refusal
@@ -298,6 +341,10 @@ def run_step(
         getattr(locked, name)(**kwargs)
     except TransitionConditionsUnmet as exc:
         raise Refused("guard", exc.unmet_message or str(exc)) from exc
+    except ValidationError as exc:  # an argument the transition refuses (e.g. merged into)
+        raise Refused(
+            "invalid", _invalid_message(locked, exc.message_dict), exc.message_dict
+        ) from exc
     validated(locked)  # what the transition wrote (a reference, a date…) obeys the model too
     locked.save()
     chain.record(

@@ -10,9 +10,9 @@ from django.db import models, transaction
 
 from funding.models import FundingRequest
 from projects import lifecycle
-from projects.models import Action
+from projects.models import Action, ResidentProposal
 
-from . import actions, funding
+from . import actions, funding, participation
 from .runner import run_step
 
 
@@ -35,6 +35,8 @@ def transition(
         run = actions.run_transition
     elif isinstance(obj, FundingRequest):
         run = funding.run_transition
+    elif isinstance(obj, ResidentProposal):
+        run = participation.run_transition
     else:
         return run_step(obj, name, actor=actor, seen=seen, comment=comment, ip=ip, **kwargs)[0]
     return run(obj, name, actor=actor, seen=seen, comment=comment, ip=ip, **kwargs)

@@ -15,9 +15,11 @@ from decimal import Decimal as E
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from demo import fiches as demo
+from demo import participation
 from demo.territory import (
     BENCH_NAME,
     CLS_AXES,
@@ -64,7 +66,9 @@ class Command(BaseCommand):
         if Programme.objects.filter(name=CLS_NAME).exists():
             self.stdout.write("Données de démonstration déjà présentes : rien à refaire.")
         else:
-            self._seed_territory()
+            # The demo's people have example addresses: their invitations go nowhere.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+                self._seed_territory()
             self.stdout.write(
                 f"Démonstration créée en {time.monotonic() - started:.1f} s : "
                 f"{CLS_NAME}, {CLSM_NAME}, {len(FICHES)} fiches actions."
@@ -159,6 +163,8 @@ class Command(BaseCommand):
                 evaluated=evaluated,
             )
             demo.bring_to(state, fiche, programme=prog, cast=cast)
+        cls_groups = structure["CLS"][2]
+        participation.seed(cls=cls, groups=cls_groups, users=users, orgs=orgs)
         # The next COPIL of each programme is convened: its agenda lists what awaits it.
         for prog, _, _ in structure.values():
             services.create_meeting(
