@@ -56,6 +56,8 @@ EVENT_LABELS = {
     "add_agenda_item": _("Point ajouté à l'ordre du jour"),
     "write_minutes": _("Compte rendu rédigé"),
     "validate_minutes": _("Compte rendu validé par la présidence"),
+    "reschedule_meeting": _("Séance déplacée (nouvelle convocation)"),
+    "cancel_meeting": _("Séance annulée"),
     "resident_proposal": _("Proposition d'habitant reçue"),
     "erase_contacts": _("Contacts d'habitant·es effacés (fin de conservation)"),
 }

@@ -1,5 +1,9 @@
+import logging
+
 from django.conf import settings
 from django.utils import translation
+
+from notifications.sending import send_pending
 
 
 class ChosenLanguageMiddleware:
@@ -19,4 +23,22 @@ class ChosenLanguageMiddleware:
         with translation.override(language):
             response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class SendNotificationsMiddleware:
+    """Development: the outbox is delivered after each request (to the console backend), so
+    that nobody needs cron to see the e-mails. In production ``send_notifications`` runs from
+    cron instead (NOTIFICATIONS_AFTER_REQUEST is off unless DEBUG)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.DEBUG and settings.NOTIFICATIONS_AFTER_REQUEST:
+            try:
+                send_pending()
+            except Exception:  # noqa: BLE001 - a page never fails because of the mail
+                logging.getLogger(__name__).exception("Outbox not sent after the request")
         return response

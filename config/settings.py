@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "funding",
     "evaluation",
     "audit",
+    "notifications",
     "workflows",
     "web",
     "demo",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "viewflow.middleware.SiteMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.SendNotificationsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -168,6 +170,7 @@ EMAIL_BACKEND = os.environ.get(
     if PRODUCTION
     else "django.core.mail.backends.console.EmailBackend",
 )
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "mails"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -175,6 +178,10 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "coordo@localhost")
+# The address of the site, for the links in e-mails.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Development: the outbox is sent after each request (printed on the console), no cron needed.
+NOTIFICATIONS_AFTER_REQUEST = env_bool("NOTIFICATIONS_AFTER_REQUEST", default=DEBUG)
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

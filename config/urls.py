@@ -3,7 +3,7 @@ from django.urls import include, path
 from viewflow.urls import Site
 
 from web.frontend import CoordoApp
-from web.views import public
+from web.views import language, public
 
 site = Site(
     title="Coordo", primary_color="#0b6e4f", secondary_color="#52606d", viewsets=[CoordoApp()]
@@ -11,6 +11,8 @@ site = Site(
 
 # The public pages of the programmes: no account, outside the application's frame.
 public_urls = [
+    path("dispositifs/<id:pk>/", public.programme_page, name="programme"),
+    path("dispositifs/<id:pk>/actualites.xml", public.news_feed, name="news"),
     path("dispositifs/<id:pk>/proposer/", public.propose, name="propose"),
     path("dispositifs/<id:pk>/merci/", public.thanks, name="thanks"),
 ]
@@ -18,7 +20,7 @@ public_urls = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("comptes/", include("django.contrib.auth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", language.set_language, name="set_language"),
     path("public/", include((public_urls, "public"))),
     path("", site.urls),
 ]

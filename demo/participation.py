@@ -167,3 +167,15 @@ def seed(*, cls: Programme, groups: dict[str, WorkingGroup], users: dict, orgs: 
         "sera présentée au prochain COTECH.",
     )
     services.validate_minutes(meeting=meeting, actor=gt)
+
+    # The COPIL convenes the partners' plenary assembly: on the public page, in the feed.
+    day = timezone.localdate() + datetime.timedelta(days=45)
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    services.create_meeting(
+        programme=cls,
+        actor=users["elue"],
+        body="plenary",
+        date=timezone.make_aware(datetime.datetime(day.year, day.month, day.day, 18, 0)),
+        place="Salle des fêtes de Lys-sur-Marque",
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -30,16 +31,8 @@ def action_scopes(action: Action) -> dict[str, int | None]:
     }
 
 
-def holds_role(
-    user,
-    *,
-    programme_id: int,
-    roles: Iterable[str],
-    scopes: dict[str, int | None] | None = None,
-) -> bool:
-    """Whether ``user`` holds one of ``roles`` in the programme, within the object's scope."""
-    if not user or not user.is_authenticated:
-        return False
+def _role_condition(roles: Iterable[str], scopes: dict[str, int | None] | None) -> Q:
+    """Memberships holding one of ``roles``; a scoped role only within the object's scope."""
     scopes = scopes or {}
     condition = Q()
     for role in roles:
@@ -50,6 +43,36 @@ def holds_role(
             condition |= Q(role=role, **{SCOPED_ROLES[role]: scope})
         else:
             condition |= Q(role=role)
+    return condition
+
+
+def holders(programme_id: int, roles: Iterable[str], scopes: dict[str, int | None] | None = None):
+    """The people who hold one of ``roles`` in the programme within the object's scope (what
+    ``holds_role`` asks of one person, for everyone): active memberships, active accounts."""
+    condition = _role_condition(roles, scopes)
+    if not condition:
+        return get_user_model().objects.none()
+    members = Membership.objects.active().filter(condition, programme_id=programme_id)
+    return get_user_model().objects.filter(pk__in=members.values("user_id"), is_active=True)
+
+
+def members_of(programme_id: int):
+    """Everyone with an active membership of the programme, whatever its role or scope."""
+    members = Membership.objects.active().filter(programme_id=programme_id)
+    return get_user_model().objects.filter(pk__in=members.values("user_id"), is_active=True)
+
+
+def holds_role(
+    user,
+    *,
+    programme_id: int,
+    roles: Iterable[str],
+    scopes: dict[str, int | None] | None = None,
+) -> bool:
+    """Whether ``user`` holds one of ``roles`` in the programme, within the object's scope."""
+    if not user or not user.is_authenticated:
+        return False
+    condition = _role_condition(roles, scopes)
     if not condition:
         return False
     return (

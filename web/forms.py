@@ -117,6 +117,25 @@ class MeetingForm(ModelForm):
         )
 
 
+class RescheduleForm(ModelForm):
+    """A new date or place for a séance (the invitees are convened again)."""
+
+    class Meta:
+        model = Meeting
+        fields = ["date", "place"]
+        widgets = {
+            "date": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        }
+
+
+class CancelForm(Form):
+    reason = forms.CharField(
+        label=_("Motif de l'annulation (envoyé aux invités)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+
+
 class AgendaItemForm(Form):
     """A fiche or a free topic added to a séance already planned."""
 
@@ -170,7 +189,9 @@ class SettingsForm(ModelForm):
             "has_cotech",
             "cotech_days",
             "leads_file_requests",
+            "reminder_days",
             "public_page",
+            "public_amounts",
             "contact_retention_months",
         ]
 

@@ -5,8 +5,12 @@ inside their content so that forms behave as forms."""
 from django.urls import path, register_converter
 from viewflow.urls import Application
 
+from notifications import outbox
+
 from .views import actions, audit, evaluation, funding, home, imports, meetings, proposals, reports
+from .views import notifications as notification_views
 from .views import programme as programme_views
+from .views import summary as summary_views
 
 
 class IdConverter:
@@ -162,6 +166,14 @@ class CoordoApp(Application):
         reports.annual_report_xlsx,
         name="annual-report-xlsx",
     )
+    # A person's notifications and how they reach them (notifications.py).
+    notifications_path = path(
+        "notifications/", notification_views.notification_list, name="notifications"
+    )
+    meeting_reschedule_path = path(
+        "seances/<id:pk>/deplacer/", meetings.reschedule, name="meeting-reschedule"
+    )
+    meeting_cancel_path = path("seances/<id:pk>/annuler/", meetings.cancel, name="meeting-cancel")
     # Import of existing fiches and funding from a workbook (imports.py).
     import_path = path("dispositifs/<id:pk>/import/", imports.import_page, name="import")
     import_template_path = path(
@@ -180,6 +192,12 @@ class CoordoApp(Application):
         proposals.moderate,
         name="resident-proposal-moderate",
     )
+    # The note de synthèse for elected officials, one printable page (summary.py).
+    programme_summary_path = path(
+        "dispositifs/<id:pk>/note-de-synthese/",
+        summary_views.summary_page,
+        name="programme-summary",
+    )
 
 
 def menu(request) -> dict:
@@ -194,6 +212,7 @@ def menu(request) -> dict:
     items = [
         (reverse("coordo:home"), "home", _("Accueil")),
         (reverse("coordo:inbox"), "assignment", _("Mes tâches")),
+        (reverse("coordo:notifications"), "notifications", _("Notifications")),
         (reverse("coordo:actions"), "list_alt", _("Toutes les fiches actions")),
     ]
     for programme in visible_programmes(request.user).order_by("name").only("pk", "name"):
@@ -202,4 +221,4 @@ def menu(request) -> dict:
         items.append(
             (reverse("coordo:dashboard", args=[programme.pk]), "insights", _("Tableau de bord"))
         )
-    return {"coordo_menu": items}
+    return {"coordo_menu": items, "unread_notifications": outbox.unread(request.user)}

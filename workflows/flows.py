@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import lazy
 from django.utils.translation import gettext
@@ -41,6 +42,8 @@ from audit import chain
 from funding.models import FundingRequest
 from projects import lifecycle
 from projects.models import Action, ActionState, Opinion, Role
+
+from . import notices
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -131,10 +134,12 @@ class _FollowsObject:
         return activation.process
 
     def set_due_date(self, activation) -> None:
+        """The task's due date, and the notification of whoever takes it."""
         days = self.due_days(activation.process.artifact_object_id)
         due = timezone.localdate() + datetime.timedelta(days=days)
         activation.task.data = {**activation.task.data, "due": due.isoformat()}
         activation.task.save(update_fields=["data"])
+        notices.task_opened(**self.notice(activation.task), due=due)
 
     def escalation_moment(self, activation) -> datetime.datetime:
         host = activation.task.previous.get()
@@ -149,6 +154,7 @@ class _FollowsObject:
             return
         host.data = {**host.data, "escalated": timezone.localdate().isoformat()}
         host.save(update_fields=["data"])
+        notices.task_overdue(**self.notice(host), due=due_date(host), key=f"overdue:{host.pk}")
         with translation.override(settings.LANGUAGE_CODE):  # the trail is in French
             obj, programme_id, label = self.late_subject(host)
         chain.record(
@@ -177,6 +183,18 @@ class _ActionFlowBase(_FollowsObject):
     def late_subject(self, host: Task) -> tuple[Action, int, str]:
         action = Action.objects.get(pk=host.process.artifact_object_id)
         return action, action.programme_id, str(STAGES[host.flow_task.name].label)
+
+    def notice(self, task: Task) -> dict:
+        """Who takes the task of the fiche's stage, and what it is about."""
+        action = Action.objects.select_related("programme").get(pk=task.process.artifact_object_id)
+        stage = STAGES[task.flow_task.name]
+        return {
+            "programme": action.programme,
+            "recipients": notices.stage_recipients(action, stage.roles),
+            "what": notices.fiche_what(action),
+            "label": stage.label,
+            "link": reverse("coordo:action", args=[action.pk]),
+        }
 
     def open_action(self, request, **kwargs):
         """Tasks are worked on the fiche's own page."""
@@ -244,6 +262,18 @@ class FunderDecisionFlow(_FollowsObject, flow.Flow):
         )
         return request, request.action.programme_id, f"{FUNDER_STAGE.label} — {request.funder}"
 
+    def notice(self, task: Task) -> dict:
+        request = FundingRequest.objects.select_related("action__programme", "funder").get(
+            pk=task.process.artifact_object_id
+        )
+        return {
+            "programme": request.action.programme,
+            "recipients": notices.funder_recipients(request),
+            "what": notices.request_what(request),
+            "label": FUNDER_STAGE.label,
+            "link": reverse("coordo:funding-request", args=[request.pk]),
+        }
+
     def open_request(self, request, **kwargs):
         task = Task.objects.get(pk=kwargs["task_pk"])
         return redirect("coordo:funding-request", pk=task.process.artifact_object_id)
@@ -286,6 +316,18 @@ class OpinionFlow(_FollowsObject, flow.Flow):
         )
         label = f"{OPINION_STAGE.label} — {chain.actor_label(opinion.member)}"
         return opinion, opinion.action.programme_id, label
+
+    def notice(self, task: Task) -> dict:
+        opinion = Opinion.objects.select_related("action__programme").get(
+            pk=task.process.artifact_object_id
+        )
+        return {
+            "programme": opinion.action.programme,
+            "recipients": notices.opinion_recipients(opinion),
+            "what": notices.fiche_what(opinion.action),
+            "label": OPINION_STAGE.label,
+            "link": reverse("coordo:action", args=[opinion.action_id]),
+        }
 
     def open_opinion(self, request, **kwargs):
         task = Task.objects.get(pk=kwargs["task_pk"])

@@ -69,6 +69,9 @@ class Meeting(models.Model):
         verbose_name=_("créée par"),
     )
     applied_at = models.DateTimeField(_("décisions appliquées le"), null=True, blank=True)
+    # Each change of date or place sends the convocation again, numbered for calendars.
+    sequence = models.PositiveIntegerField(_("version de la convocation"), default=0)
+    cancelled_at = models.DateTimeField(_("annulée le"), null=True, blank=True)
     # The minutes: drafted by whoever keeps the register, validated by the chair (then
     # published to the members).
     minutes = models.TextField(_("compte rendu"), blank=True)

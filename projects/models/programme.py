@@ -92,7 +92,17 @@ class Programme(models.Model):
         _("les porteurs déposent eux-mêmes leurs demandes de financement"), default=False
     )
     public_page = models.BooleanField(
-        _("page publique ouverte aux propositions des habitant·es"), default=False
+        _(
+            "page publique du dispositif (ses actions, ses séances plénières, les propositions des "
+            "habitant·es)"
+        ),
+        default=False,
+    )
+    public_amounts = models.BooleanField(
+        _("la page publique montre les montants des actions"), default=False
+    )
+    reminder_days = models.PositiveSmallIntegerField(
+        _("rappel avant l'échéance d'une tâche (jours)"), default=7
     )
     contact_retention_months = models.PositiveSmallIntegerField(
         _("conservation des contacts des habitant·es (mois)"), default=12

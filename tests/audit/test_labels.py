@@ -93,6 +93,20 @@ def _every_kind_of_event() -> Programme:
         decisions={item.pk: ("request_changes", "Préciser le public")},
     )
     services.apply_meeting_decisions(meeting=meeting, actor=coordinator)
+    later = services.create_meeting(
+        programme=cls,
+        actor=coordinator,
+        body="plenary",
+        date=timezone.now() + datetime.timedelta(days=30),
+        place="Salle des fêtes",
+    )
+    later = services.reschedule_meeting(
+        meeting=later,
+        actor=coordinator,
+        date=timezone.now() + datetime.timedelta(days=37),
+        place="Salle des fêtes",
+    )
+    services.cancel_meeting(meeting=later, actor=coordinator, reason="Élections municipales")
     out = io.BytesIO()
     write_template(programme=cls, out=out)
     book = load_workbook(io.BytesIO(out.getvalue()))

@@ -81,6 +81,7 @@ def test_signatories_changed_in_the_admin_are_in_the_trail(admin_client, world):
             "end_date": programme.end_date.isoformat(),
             "task_due_days": "45",
             "cotech_days": programme.cotech_days,
+            "reminder_days": programme.reminder_days,
             "contact_retention_months": programme.contact_retention_months,
             "signatories": [ville.pk],
         },

@@ -163,6 +163,7 @@ def pages(world, fiches, meeting) -> list[str]:
         reverse("coordo:programme-settings", args=[p]),
         reverse("coordo:resident-proposals", args=[p]),
         reverse("public:propose", args=[p]),
+        reverse("coordo:notifications"),
     ]
 
 

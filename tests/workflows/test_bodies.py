@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+import icalendar
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from audit.chain import version
 from audit.models import AuditEvent
+from notifications.sending import send_pending
 from projects.models import ActionState, AgendaItem, Meeting
 from tests.factories import WorkingGroupFactory
 from tests.world import action_in
@@ -95,14 +97,12 @@ def test_a_working_group_seance_names_its_group(client, world):
     assert not Meeting.objects.exists()
 
 
-def test_the_members_of_the_body_are_invited_with_a_calendar_event(
-    world, django_capture_on_commit_callbacks
-):
+def test_the_members_of_the_body_are_invited_with_a_calendar_event(world):
     for user in world.users.values():
         user.email = f"{user.username}@example.org"
         user.save()
-    with django_capture_on_commit_callbacks(execute=True):
-        meeting = convene(world, world.coordinator, "working_group", when=timezone.now())
+    meeting = convene(world, world.coordinator, "working_group", when=timezone.now())
+    send_pending()
     invited = {m.to[0] for m in mail.outbox}
     assert invited == {
         world.wg_member.email,
@@ -113,19 +113,20 @@ def test_the_members_of_the_body_are_invited_with_a_calendar_event(
     assert world.working_group.name in message.subject
     name, ics, mimetype = message.attachments[0]
     assert name == "seance.ics" and mimetype.startswith("text/calendar")
-    assert "BEGIN:VEVENT" in ics and "Salle du conseil" in ics
-    assert f"seance-{meeting.pk}@coordo" in ics
+    event = icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]
+    assert str(event["uid"]) == f"seance-{meeting.pk}@coordo"
+    assert str(event["location"]) == "Salle du conseil"
     mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        convene(world, world.coordinator, "plenary")
+    convene(world, world.coordinator, "plenary", when=timezone.now() + datetime.timedelta(days=9))
+    send_pending()
     assert {m.to[0] for m in mail.outbox} >= {world.funder.email, world.action_lead.email}
     assert world.outsider.email not in {m.to[0] for m in mail.outbox}
 
 
-def test_a_refused_seance_sends_no_invitation(world, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(services.Refused):
-            convene(world, world.funder, "copil")
+def test_a_refused_seance_sends_no_invitation(world):
+    with pytest.raises(services.Refused):
+        convene(world, world.funder, "copil")
+    send_pending()
     assert mail.outbox == []
 
 

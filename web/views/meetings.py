@@ -20,7 +20,7 @@ from projects.models import ActionState, Meeting
 from projects.permissions import get_visible_programme
 from workflows import services
 
-from ..forms import AgendaItemForm, MeetingForm, MinutesForm
+from ..forms import AgendaItemForm, CancelForm, MeetingForm, MinutesForm, RescheduleForm
 from ..pages import client_ip, form_errors, form_messages, run_from_page, seen, status
 
 
@@ -141,7 +141,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _register(user, meeting: Meeting, animates: bool) -> dict:
     """What the séance page shows: agenda, members to choose from, the forms its animators
     and its chair use."""
-    open_ = not meeting.applied_at and not meeting.minutes_validated_at
+    open_ = not (meeting.applied_at or meeting.minutes_validated_at or meeting.cancelled_at)
     members = (
         get_user_model()
         .objects.filter(memberships__programme_id=meeting.programme_id, memberships__is_active=True)
@@ -165,6 +165,8 @@ def _register(user, meeting: Meeting, animates: bool) -> dict:
         "minutes_form": MinutesForm(initial={"minutes": meeting.minutes})
         if animates and not meeting.minutes_validated_at
         else None,
+        "reschedule_form": RescheduleForm(instance=meeting) if open_ and animates else None,
+        "cancel_form": CancelForm() if open_ and animates else None,
         "may_validate": meeting.chair_id == user.pk
         and bool(meeting.minutes)
         and not meeting.minutes_validated_at,
@@ -190,6 +192,50 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.cleaned_data,
             ),
             _("Point ajouté à l'ordre du jour."),
+        )
+    return redirect("coordo:meeting", pk=meeting.pk)
+
+
+@login_required
+@require_POST
+def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _visible_meeting(request.user, pk)
+    form = RescheduleForm(request.POST, instance=Meeting(programme=meeting.programme))
+    if not form.is_valid():
+        form_messages(request, form)
+    else:
+        run_from_page(
+            request,
+            lambda: services.reschedule_meeting(
+                meeting=meeting,
+                actor=request.user,
+                seen=seen(request),
+                ip=client_ip(request),
+                **form.cleaned_data,
+            ),
+            _("Séance déplacée : les invités reçoivent la convocation modifiée."),
+        )
+    return redirect("coordo:meeting", pk=meeting.pk)
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _visible_meeting(request.user, pk)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        form_messages(request, form)
+    else:
+        run_from_page(
+            request,
+            lambda: services.cancel_meeting(
+                meeting=meeting,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                seen=seen(request),
+                ip=client_ip(request),
+            ),
+            _("Séance annulée : les invités en sont prévenus."),
         )
     return redirect("coordo:meeting", pk=meeting.pk)
 

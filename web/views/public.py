@@ -1,5 +1,8 @@
-"""A programme's public page, without an account: residents propose an idea (moderated by the
-coordination), then read a confirmation. Only programmes that switched the page on answer.
+"""A programme's public page, without an account: what the programme is and does (its axes,
+the fiches its COPIL validated and their progress, its plenary séances), the news feed of its
+milestones, and the form where residents propose an idea (moderated by the coordination), then
+read a confirmation. Only programmes that switched the page on answer; the page names no
+person, shows no comment, and shows amounts only where the programme chose to publish them.
 
 Bots are kept out without any third-party captcha, before anything is saved: a honeypot field
 that people never see, the time the form was shown (signed, so a script cannot make it up),
@@ -10,16 +13,24 @@ included. The address is only ever kept as a keyed hash, for an hour.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
+from django.contrib.syndication.views import Feed
 from django.core import signing
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats
 from django.utils.crypto import salted_hmac
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from projects.models import Programme
+from projects.models import ActionState, Meeting, Programme
+from reporting import summary
 from workflows import services
 
 from ..forms import ResidentProposalForm
@@ -35,13 +46,14 @@ RATE_WINDOW = 60 * 60
 HONEYPOT = "site_internet"  # a field bots fill in; hidden from people and screen readers
 SHOWN = "shown"  # the signed time the form was displayed
 _SALT = "coordo.public.proposal"
+PAGE_SIZE = 30  # fiches per page of the public page
 
 
 def _open_programme(pk: int) -> Programme:
-    """The programme if it receives proposals online; 404 otherwise (whether it exists or not)."""
+    """The programme if its public page is on; 404 otherwise (whether it exists or not)."""
     programme = Programme.objects.filter(pk=pk, public_page=True).first()
     if programme is None:
-        raise Http404(_("Aucune page de propositions ouverte à ce numéro."))
+        raise Http404(_("Aucune page publique ouverte à ce numéro."))
     return programme
 
 
@@ -148,3 +160,134 @@ def _page(request: HttpRequest, programme: Programme, form, token: str) -> HttpR
 
 def thanks(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "public/thanks.html", {"programme": _open_programme(pk)})
+
+
+# --- the programme's public page and its news feed ------------------------------------------
+
+
+def programme_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """What the programme is and does: its territory and period, its axes, its public fiches
+    (paged, optionally of one state), its next plenary séances — and the way to propose."""
+    programme = _open_programme(pk)
+    amounts = programme.public_amounts
+    state = request.GET.get("etat", "")
+    if state not in summary.PUBLIC_STATES:
+        state = ""
+    rows = summary.public_actions(programme, amounts=amounts, state=state or None)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = summary.public_state_counts(programme)
+    return render(
+        request,
+        "public/programme.html",
+        {
+            "programme": programme,
+            "axes": summary.public_axes(programme),
+            "counts": counts,
+            "total": sum(n for _state, _label, n in counts),
+            "state": state,
+            "page": page,
+            "query": urlencode({"etat": state}) if state else "",
+            "state_labels": {value: str(label) for value, label in ActionState.choices},
+            "amounts": amounts,
+            "budget_total": summary.public_budget_total(programme) if amounts else None,
+            "seances": summary.upcoming_seances(programme, bodies=(Meeting.Body.PLENARY,)),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class _Entry:
+    news: summary.NewsItem
+    link: str
+    guid: str
+
+
+def _period(start, end) -> str:
+    if start and end:
+        return _("Période prévue : du {start} au {end}.").format(
+            start=formats.date_format(start, "SHORT_DATE_FORMAT"),
+            end=formats.date_format(end, "SHORT_DATE_FORMAT"),
+        )
+    return ""
+
+
+class ProgrammeNews(Feed):
+    """The programme's milestones as an Atom feed: its public fiches validated, started or
+    closed, and its plenary séances convened — the latest 30, each linking to the public page.
+    Never an amount, a comment or a person."""
+
+    feed_type = Atom1Feed
+
+    def get_object(self, request: HttpRequest, pk: int) -> Programme:
+        programme = _open_programme(pk)
+        # Absolute, for the entries' links and ids (kept on this request's object only).
+        programme.public_url = request.build_absolute_uri(
+            reverse("public:programme", args=[programme.pk])
+        )
+        return programme
+
+    def title(self, obj: Programme) -> str:
+        return _("Actualités — {name}").format(name=obj.name)
+
+    def subtitle(self, obj: Programme) -> str:
+        return _(
+            "Les fiches actions validées, mises en œuvre et clôturées, et les assemblées "
+            "plénières du dispositif {name}."
+        ).format(name=obj.name)
+
+    def link(self, obj: Programme) -> str:
+        return obj.public_url
+
+    def feed_url(self, obj: Programme) -> str:
+        return reverse("public:news", args=[obj.pk])
+
+    def author_name(self, obj: Programme) -> str:
+        return obj.name
+
+    def items(self, obj: Programme) -> list[_Entry]:
+        entries = []
+        for news in summary.public_news(obj):
+            anchor = (
+                f"fiche-{news.action_id}" if news.seance is None else f"seance-{news.seance.pk}"
+            )
+            entries.append(
+                _Entry(news, f"{obj.public_url}#{anchor}", f"{obj.public_url}#{news.key}")
+            )
+        return entries
+
+    def item_title(self, item: _Entry) -> str:
+        news = item.news
+        if news.seance is not None:
+            title = _("{body} du {date}").format(
+                body=news.seance.body_label,
+                date=formats.date_format(news.seance.date, "SHORT_DATE_FORMAT"),
+            )
+            return _("{title} — annulée").format(title=title) if news.seance.cancelled else title
+        return _("{state} : {title}").format(state=news.state_label, title=news.title)
+
+    def item_description(self, item: _Entry) -> str:
+        news = item.news
+        if news.seance is not None:
+            return _("Le {date} à {time} · lieu : {place}.").format(
+                date=formats.date_format(news.seance.date, "DATE_FORMAT"),
+                time=formats.time_format(news.seance.date, "TIME_FORMAT"),
+                place=news.seance.place,
+            )
+        parts = [_("Porteur : {lead}.").format(lead=news.lead)] if news.lead else []
+        parts.append(_period(news.planned_start, news.planned_end))
+        return " ".join(p for p in parts if p)
+
+    def item_link(self, item: _Entry) -> str:
+        return item.link
+
+    def item_guid(self, item: _Entry) -> str:
+        return item.guid
+
+    def item_pubdate(self, item: _Entry):
+        return item.news.at
+
+    def item_updateddate(self, item: _Entry):
+        return item.news.at
+
+
+news_feed = ProgrammeNews()

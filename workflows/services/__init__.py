@@ -47,11 +47,13 @@ from .imports import IMPORT, ImportRefused, import_workbook
 from .meetings import (
     add_agenda_item,
     apply_meeting_decisions,
+    cancel_meeting,
     convenable,
     create_meeting,
     invited,
     may_animate,
     record_meeting,
+    reschedule_meeting,
     validate_minutes,
     write_minutes,
 )

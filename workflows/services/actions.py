@@ -29,7 +29,7 @@ from projects.models import (
 )
 from projects.permissions import holds_role, roles_in
 
-from .. import flows
+from .. import flows, notices
 from .runner import Refused, Rule, check_seen, lock, record, run_step, text_input
 
 FICHE_EDITORS = frozenset({Role.COORDINATOR, Role.WG_MEMBER, Role.ACTION_LEAD})
@@ -91,7 +91,8 @@ def create_action(
         to_state=action.state,
         ip=ip,
     )
-    flows.start(action=action)
+    with notices.acting(actor):
+        flows.start(action=action)
     return action
 
 
@@ -232,9 +233,11 @@ def run_transition(
         _keep_in_target(locked, actor=actor, ip=ip)
     if left == ActionState.COPIL_REVIEW:
         flows.close_opinion_tasks(action=locked, actor=actor)
-    flows.advance(action=locked, transition=name, actor=actor)
-    if {left, locked.state} & set(flows.FUNDER_TASK_STATES):
-        flows.sync_funder_tasks(action=locked, actor=actor)
+    notices.fiche_moved(locked, name, left, actor, comment)
+    with notices.acting(actor):
+        flows.advance(action=locked, transition=name, actor=actor)
+        if {left, locked.state} & set(flows.FUNDER_TASK_STATES):
+            flows.sync_funder_tasks(action=locked, actor=actor)
     return locked
 
 

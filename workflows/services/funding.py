@@ -16,7 +16,7 @@ from funding.models import FundingRequest, Tranche
 from projects import lifecycle
 from projects.models import EDITABLE_STATES, Action, ActionState, Role
 
-from .. import flows
+from .. import flows, notices
 from .runner import (
     Refused,
     Rule,
@@ -130,7 +130,10 @@ def run_transition(
             extra_changes=extra_changes,
             **kwargs,
         )
-        flows.sync_funder_tasks(action=locked.action, actor=actor)
+        with notices.acting(actor):
+            flows.sync_funder_tasks(action=locked.action, actor=actor)
+        if name in ("grant", "refuse"):
+            notices.funder_decided(locked, name)
     except BaseException:
         if stored:
             default_storage.delete(stored)  # nothing of a refused change stays behind

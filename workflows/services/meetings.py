@@ -36,7 +36,7 @@ from projects.models import (
 )
 from projects.permissions import holds_role
 
-from .. import invitations
+from .. import notices
 from . import actions
 from .runner import Refused, check_seen, record, role_refusal, text_input
 
@@ -139,23 +139,32 @@ def create_meeting(
         AgendaItem(meeting=meeting, action=a, position=i, state_at_agenda=a.state)
         for i, a in enumerate(waiting, start=1)
     )
-    recipients = list(invited(meeting).exclude(email="").values_list("email", flat=True))
-    meeting.invited = len(recipients)
-    transaction.on_commit(lambda: invitations.send(meeting, recipients))
+    meeting.invited = (
+        notices.convened(meeting, invited(meeting)) if notices.still_ahead(meeting) else 0
+    )
     return meeting
 
 
 def invited(meeting: Meeting):
     """Who a séance invites: the coordination and the body's members — a working group's own
-    members; everyone for the assemblée plénière."""
+    members; everyone for the assemblée plénière — and the leads of the fiches on its agenda,
+    who present them."""
     memberships = Membership.objects.active().filter(programme_id=meeting.programme_id)
     role = Meeting.BODY_ROLES.get(meeting.body)
+    leads = Q(
+        role=Role.ACTION_LEAD,
+        organisation_id__in=meeting.agenda_items.exclude(action=None).values(
+            "action__lead_organisation_id"
+        ),
+    )
     if meeting.body == Meeting.Body.WORKING_GROUP:
         memberships = memberships.filter(
-            Q(role=Role.COORDINATOR) | Q(role=role, working_group_id=meeting.working_group_id)
+            Q(role=Role.COORDINATOR)
+            | Q(role=role, working_group_id=meeting.working_group_id)
+            | leads
         )
     elif role:
-        memberships = memberships.filter(role__in=[Role.COORDINATOR, role])
+        memberships = memberships.filter(Q(role__in=[Role.COORDINATOR, role]) | leads)
     return get_user_model().objects.filter(pk__in=memberships.values("user_id"))
 
 
@@ -169,6 +178,60 @@ def _locked_meeting(meeting: Meeting, actor, seen: int | None) -> Meeting:
         raise Refused(
             "already_moved", _("Le compte rendu de cette séance est validé : elle ne change plus.")
         )
+    if locked.cancelled_at:
+        raise Refused("already_moved", _("Cette séance est annulée."))
+    return locked
+
+
+@transaction.atomic
+def reschedule_meeting(
+    *, meeting: Meeting, actor, date, place: str, seen: int | None = None, ip: str | None = None
+) -> Meeting:
+    """A new date or place: the invitees get the convocation again, replacing the first one
+    in their calendars."""
+    locked = _locked_meeting(meeting, actor, seen)
+    before = {"date": locked.date, "place": locked.place}
+    locked.date, locked.place = date, text_input(place)
+    if before == {"date": locked.date, "place": locked.place}:
+        raise Refused("invalid", _("La date et le lieu sont inchangés."))
+    locked.sequence += 1
+    record(
+        locked,
+        programme_id=locked.programme_id,
+        actor=actor,
+        event="reschedule_meeting",
+        before=before,
+        after={"date": locked.date, "place": locked.place},
+        ip=ip,
+    )
+    if notices.still_ahead(locked):
+        notices.convened(locked, invited(locked), change="updated")
+    return locked
+
+
+@transaction.atomic
+def cancel_meeting(
+    *, meeting: Meeting, actor, reason: str, seen: int | None = None, ip: str | None = None
+) -> Meeting:
+    """The séance will not take place: the invitees are told, and their calendars remove it."""
+    locked = _locked_meeting(meeting, actor, seen)
+    reason = text_input(reason)
+    if not reason:
+        raise Refused("reason", _("Indiquez pourquoi la séance est annulée."))
+    if locked.agenda_items.exclude(decision="").exists():
+        raise Refused("guard", _("Des décisions sont saisies pour cette séance : elle a eu lieu."))
+    locked.cancelled_at = timezone.now()
+    locked.sequence += 1
+    record(
+        locked,
+        programme_id=locked.programme_id,
+        actor=actor,
+        event="cancel_meeting",
+        after={"cancelled_at": locked.cancelled_at},
+        comment=reason,
+        ip=ip,
+    )
+    notices.convened(locked, invited(locked), change="cancelled")
     return locked
 
 
@@ -431,6 +494,7 @@ def validate_minutes(
             ),
         )
     locked.minutes_validated_at = timezone.now()
+    notices.minutes_published(locked, invited(locked))
     return record(
         locked,
         programme_id=locked.programme_id,

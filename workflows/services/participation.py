@@ -21,6 +21,7 @@ from audit import chain
 from projects import personal_data
 from projects.models import ACTIVE_STATES, Action, Origin, Programme, ResidentProposal
 
+from .. import notices
 from . import actions
 from .runner import Refused, check_seen, lock, run_step, step_refusal, text_input, validated
 
@@ -59,6 +60,7 @@ def submit_resident_proposal(
     proposal.flags = personal_data.detect(proposal.idea, proposal.need, proposal.neighbourhood)
     validated(proposal)
     proposal.save()
+    notices.resident_proposed(proposal)
     chain.record(
         programme_id=programme.pk,
         actor=None,
@@ -122,6 +124,7 @@ def run_transition(
     elif name == "decline":
         kwargs["public_reason"] = text_input(comment)
     locked, _left = run_step(locked, name, actor=actor, comment=comment, ip=ip, **kwargs)
+    notices.resident_answered(locked, name)
     if name == "attach":
         chain.record(
             programme_id=locked.programme_id,

@@ -36,6 +36,7 @@ from demo.territory import (
     ORGANISATIONS,
     USERS,
 )
+from notifications.sending import send_pending
 from projects.models import (
     ActionState,
     Axis,
@@ -66,9 +67,11 @@ class Command(BaseCommand):
         if Programme.objects.filter(name=CLS_NAME).exists():
             self.stdout.write("Données de démonstration déjà présentes : rien à refaire.")
         else:
-            # The demo's people have example addresses: their invitations go nowhere.
+            self._seed_territory()
+            # The demo's people have example addresses: what the seeding told them is
+            # delivered nowhere (it stays on their notifications page).
             with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-                self._seed_territory()
+                send_pending()
             self.stdout.write(
                 f"Démonstration créée en {time.monotonic() - started:.1f} s : "
                 f"{CLS_NAME}, {CLSM_NAME}, {len(FICHES)} fiches actions."
