@@ -23,6 +23,7 @@ case "${1:-}" in
     install ""
     "$VENV/bin/python" manage.py migrate --noinput -v 0
     "$VENV/bin/python" manage.py seed_demo
+    "$VENV/bin/python" manage.py seed_demo --region
     cat <<'MSG'
 
 Coordo est prêt : http://127.0.0.1:8000/
@@ -33,6 +34,7 @@ Identifiants de démonstration (mot de passe pour tous : coordo-demo)
   financeur.ars      financeur ARS (et financeur.ville, .agglo, .prefecture, .cpam, ...)
   porteur.ccas       porteuse d'action (CCAS)   membre.gt    membre des groupes de travail
   referent.ars       référente ARS (lecture)    cotech       comité technique
+  departement        Département, financeur des 12 dispositifs (vue du territoire)
   admin              administration (http://127.0.0.1:8000/admin/)
 Arrêt : Ctrl+C
 MSG

@@ -8,14 +8,18 @@ from notifications.sending import send_pending
 
 class ChosenLanguageMiddleware:
     """French for everyone unless the user picked another language with the switch (the
-    ``set_language`` cookie). The browser's Accept-Language is not followed: a coordinator's
-    English-configured browser must not turn dates, amounts and messages to English."""
+    ``set_language`` cookie). The browser's Accept-Language is not followed on the pages: a
+    coordinator's English-configured browser must not turn dates, amounts and messages to
+    English. The API follows it (a program states the language it wants)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if language not in dict(settings.LANGUAGES) and request.path.startswith("/api/"):
+            # A program asks in its own language (Accept-Language): French unless it says so.
+            language = translation.get_language_from_request(request)
         if language not in dict(settings.LANGUAGES):
             language = settings.LANGUAGE_CODE
         request.LANGUAGE_CODE = language

@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "viewflow",
     "viewflow.workflow",
     "projects",
@@ -57,6 +60,7 @@ INSTALLED_APPS = [
     "notifications",
     "workflows",
     "web",
+    "api",
     "demo",
 ]
 
@@ -184,7 +188,40 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 NOTIFICATIONS_AFTER_REQUEST = env_bool("NOTIFICATIONS_AFTER_REQUEST", default=DEBUG)
 
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "api.authentication.TokenScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.handle",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Page",
+}
+# Requests per API token (or per person on the browser session).
+API_RATE = os.environ.get("API_RATE", "3600/hour")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Coordo API",
+    "DESCRIPTION": "Les dispositifs, fiches actions, financements, séances, tâches et le "
+    "journal d'audit de Coordo, avec les mêmes droits que les pages.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "FicheStateEnum": "projects.models.action.ActionState",
+        "RequestStateEnum": "funding.models.FundingRequest.State",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_errors",
+    ],
 }
 
 # --- Production hardening -------------------------------------------------------------------

@@ -22,5 +22,6 @@ urlpatterns = [
     path("comptes/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", language.set_language, name="set_language"),
     path("public/", include((public_urls, "public"))),
+    path("api/v1/", include("api.urls")),
     path("", site.urls),
 ]

@@ -10,7 +10,9 @@ from notifications import outbox
 from .views import actions, audit, evaluation, funding, home, imports, meetings, proposals, reports
 from .views import notifications as notification_views
 from .views import programme as programme_views
+from .views import region as region_views
 from .views import summary as summary_views
+from .views import tokens as token_views
 
 
 class IdConverter:
@@ -166,6 +168,11 @@ class CoordoApp(Application):
         reports.annual_report_xlsx,
         name="annual-report-xlsx",
     )
+    # A person's API tokens (tokens.py).
+    api_tokens_path = path("jetons/", token_views.token_list, name="api-tokens")
+    api_token_revoke_path = path(
+        "jetons/<id:pk>/revoquer/", token_views.token_revoke, name="api-token-revoke"
+    )
     # A person's notifications and how they reach them (notifications.py).
     notifications_path = path(
         "notifications/", notification_views.notification_list, name="notifications"
@@ -198,6 +205,11 @@ class CoordoApp(Application):
         summary_views.summary_page,
         name="programme-summary",
     )
+    # The territory's view across a person's programmes, page and workbook (region.py).
+    region_path = path("territoire/", region_views.region_page, name="region")
+    region_xlsx_path = path(
+        "territoire/territoire.xlsx", region_views.region_xlsx, name="region-xlsx"
+    )
 
 
 def menu(request) -> dict:
@@ -213,9 +225,13 @@ def menu(request) -> dict:
         (reverse("coordo:home"), "home", _("Accueil")),
         (reverse("coordo:inbox"), "assignment", _("Mes tâches")),
         (reverse("coordo:notifications"), "notifications", _("Notifications")),
+        (reverse("coordo:api-tokens"), "key", _("Jetons d'API")),
         (reverse("coordo:actions"), "list_alt", _("Toutes les fiches actions")),
     ]
-    for programme in visible_programmes(request.user).order_by("name").only("pk", "name"):
+    programmes = list(visible_programmes(request.user).order_by("name").only("pk", "name"))
+    if len(programmes) >= 2:  # the territory's view: for members of several programmes
+        items.append((reverse("coordo:region"), "map", _("Vue du territoire")))
+    for programme in programmes:
         items.append((reverse("coordo:programme", args=[programme.pk]), "folder", programme.name))
         items.append((reverse("coordo:meetings", args=[programme.pk]), "groups", _("Séances")))
         items.append(

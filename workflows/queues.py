@@ -127,6 +127,9 @@ def overdue_actions() -> Exists:
     return Exists(
         Task.objects.filter(
             process__flow_class=flows.ActionFlow,
+            # With the content type, the join uses the processes' artifact index: without it
+            # every open task is read once per fiche (15 s on a region of 200 programmes).
+            process__artifact_content_type=flows.action_type(),
             process__artifact_object_id=OuterRef("pk"),
             status__in=flows.OPEN,
             data__due__lt=timezone.localdate().isoformat(),

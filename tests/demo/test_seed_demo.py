@@ -61,3 +61,15 @@ def test_seed_demo_benchmark_programme_tops_up(db):
     call_command("seed_demo", actions=15)
     assert bench.actions.count() == 15
     assert verify_chain(programme_id=bench.pk).ok
+
+
+def test_seed_demo_region_builds_the_department_once_with_intact_trails(db):
+    call_command("seed_demo")
+    call_command("seed_demo", region=True)
+    programmes = Programme.objects.count()
+    assert programmes == 12
+    referent = get_user_model().objects.get(username="referent.ars")
+    assert referent.memberships.filter(is_active=True).values("programme").distinct().count() == 12
+    assert all(verify_chain(programme_id=p.pk).ok for p in Programme.objects.all())
+    call_command("seed_demo", region=True)  # nothing more
+    assert Programme.objects.count() == programmes

@@ -164,6 +164,7 @@ def pages(world, fiches, meeting) -> list[str]:
         reverse("coordo:resident-proposals", args=[p]),
         reverse("public:propose", args=[p]),
         reverse("coordo:notifications"),
+        reverse("coordo:api-tokens"),
     ]
 
 

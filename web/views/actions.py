@@ -34,10 +34,10 @@ from projects.permissions import (
     visible_programmes,
 )
 from workflows import flows, queues, services
+from workflows.filters import ActionFilter
 from workflows.services.runner import roles_label
 
 from ..evaluation_section import evaluation_section
-from ..filters import ActionFilter
 from ..forms import BudgetLineForm, FicheForm, FundingRequestForm, IndicatorForm, OpinionForm
 from ..pages import (
     PAGE_SIZE,

@@ -27,8 +27,8 @@ from projects.permissions import get_visible_action, get_visible_programme
 from reporting.funding_export import export_filename, write_funding_workbook
 from spreadsheet import xlsx_response
 from workflows import flows, queues, services
+from workflows.filters import FundingFilter
 
-from ..filters import FundingFilter
 from ..forms import (
     AgreementForm,
     DecisionForm,

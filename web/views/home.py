@@ -14,9 +14,8 @@ from viewflow.workflow.models import Task
 
 from projects.models import Action, ActionState
 from projects.permissions import get_visible_action, visible_programmes
-from workflows import flows, queues, services
+from workflows import flows, queues, services, task_lists
 
-from .. import task_lists
 from ..pages import PAGE_SIZE, client_ip, run_from_page
 
 TASK_LIST_SIZE = 10

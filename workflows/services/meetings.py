@@ -217,7 +217,7 @@ def cancel_meeting(
     locked = _locked_meeting(meeting, actor, seen)
     reason = text_input(reason)
     if not reason:
-        raise Refused("reason", _("Indiquez pourquoi la séance est annulée."))
+        raise Refused("comment", _("Indiquez pourquoi la séance est annulée."))
     if locked.agenda_items.exclude(decision="").exists():
         raise Refused("guard", _("Des décisions sont saisies pour cette séance : elle a eu lieu."))
     locked.cancelled_at = timezone.now()

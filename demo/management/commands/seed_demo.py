@@ -1,7 +1,8 @@
 """Demo data: the fictional Val-de-Lys territory with one CLS and one CLSM.
 
 Every state is reached by running the transitions through the services, so the demo's audit
-trail is real. Running the command again changes nothing; ``--actions N`` adds (or tops up) a
+trail is real. Running the command again changes nothing; ``--region`` adds the ten other
+programmes of the fictional department (``demo.region``); ``--actions N`` adds (or tops up) a
 large benchmark programme with N fiches.
 """
 
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from demo import fiches as demo
 from demo import participation
+from demo import region as demo_region
 from demo.territory import (
     BENCH_NAME,
     CLS_AXES,
@@ -61,8 +63,14 @@ class Command(BaseCommand):
             default=0,
             help="crée aussi un dispositif de charge avec N fiches actions (benchmarks)",
         )
+        parser.add_argument(
+            "--region",
+            action="store_true",
+            help="ajoute dix dispositifs du département fictif de Lys-et-Marque (vue du "
+            "territoire de referent.ars et departement)",
+        )
 
-    def handle(self, *args, actions: int = 0, **options):
+    def handle(self, *args, actions: int = 0, region: bool = False, **options):
         started = time.monotonic()
         if Programme.objects.filter(name=CLS_NAME).exists():
             self.stdout.write("Données de démonstration déjà présentes : rien à refaire.")
@@ -76,8 +84,22 @@ class Command(BaseCommand):
                 f"Démonstration créée en {time.monotonic() - started:.1f} s : "
                 f"{CLS_NAME}, {CLSM_NAME}, {len(FICHES)} fiches actions."
             )
+        if region:
+            self._seed_region()
         if actions:
             self._seed_bench(actions)
+
+    def _seed_region(self) -> None:
+        started = time.monotonic()
+        if not demo_region.seed():
+            self.stdout.write("Dispositifs du département déjà présents : rien à refaire.")
+            return
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            send_pending()
+        self.stdout.write(
+            f"Département de {demo_region.DEPARTMENT} créé en {time.monotonic() - started:.1f} s "
+            f": {len(demo_region.PROGRAMMES)} dispositifs de plus."
+        )
 
     # --- the territory ----------------------------------------------------------------------
 
