@@ -479,9 +479,17 @@ class TaskViewSet(viewsets.ViewSet):
                     {
                         "id": row.task.pk,
                         "title": str(row.stage.label),
-                        "programme": row.action.programme_id,
-                        "object_type": "funding_request" if row.request else "fiche",
-                        "object_id": row.request.pk if row.request else row.action.pk,
+                        "programme": row.programme.pk,
+                        "object_type": "signing"
+                        if row.signature
+                        else "funding_request"
+                        if row.request
+                        else "fiche",
+                        "object_id": row.signature.signing_id
+                        if row.signature
+                        else row.request.pk
+                        if row.request
+                        else row.action.pk,
                         "due": row.due,
                         "late": row.overdue,
                         "taken_by": (row.task.owner.get_full_name() or row.task.owner.username)

@@ -33,6 +33,9 @@ EVENT_LABELS = {
     "create": _("Création de la fiche"),
     "update": _("Modification de la fiche"),
     "add_budget_line": _("Ajout d'une ligne budgétaire"),
+    "update_budget_line": _("Ligne budgétaire modifiée"),
+    "remove_budget_line": _("Ligne budgétaire supprimée"),
+    "record_budget_actual": _("Réalisé d'une ligne budgétaire"),
     "add_indicator": _("Ajout d'un indicateur"),
     "funding_waiver": _("Dérogation de financement du COPIL"),
     "record_measurement": _("Mesure d'indicateur"),
@@ -57,9 +60,19 @@ EVENT_LABELS = {
     "write_minutes": _("Compte rendu rédigé"),
     "validate_minutes": _("Compte rendu validé par la présidence"),
     "reschedule_meeting": _("Séance déplacée (nouvelle convocation)"),
+    "sign": _("Signature"),
+    "refuse_signature": _("Signature refusée"),
+    "create_amendment": _("Avenant créé"),
+    "apply_amendment": _("Avenant appliqué au contrat"),
+    "update_amendment": _("Avenant modifié"),
+    "prepare_evaluation": _("Évaluation du contrat préparée"),
+    "write_evaluation": _("Évaluation du contrat rédigée"),
     "cancel_meeting": _("Séance annulée"),
     "resident_proposal": _("Proposition d'habitant reçue"),
     "erase_contacts": _("Contacts d'habitant·es effacés (fin de conservation)"),
+    "attach_document": _("Document joint"),
+    "remove_document": _("Document retiré"),
+    "erase_contact": _("Contact d'un partenaire effacé à sa demande (RGPD)"),
 }
 
 # Change keys that are not fields of the object the event concerns.
@@ -75,6 +88,8 @@ CHANGE_LABELS = {
     "merged_proposals": _("proposition fusionnée"),
     "resident_proposals": _("proposition d'habitant"),
     "erased_contacts": _("contacts effacés"),
+    "organisation": _("organisation"),
+    "signed_copy_sha256": _("empreinte de la copie signée (SHA-256)"),
 }
 _POINT = re.compile(r"^point (\d+)$")  # record_meeting: one decision per agenda item
 

@@ -1,6 +1,7 @@
 """A demo fiche carried to its state through the services (``demo.paths``), with the
 content each guarded stage needs: a complete fiche for the COPIL, funding requests and their
-decisions, measurements and an evaluation report."""
+decisions, measurements and an evaluation report. Two fiches of the Val-de-Lys CLS carry a
+detailed financing plan (``PLANS``): one short of funding, one with more than it needs."""
 
 from __future__ import annotations
 
@@ -28,6 +29,40 @@ class Cast:
             Role.COPIL: self.copil,
             Role.ACTION_LEAD: self.lead_user,
         }
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """A labelled line of a detailed financing plan, and what it cost once carried out."""
+
+    category: str
+    label: str
+    planned: Decimal
+    actual: Decimal = Decimal("0")
+
+
+E = Decimal
+# Detailed financing plans, by fiche title (the others get two lines built from what they
+# request). The first fiche, still seeking funding, plans 21 000 € for 18 000 € requested and
+# 500 € of own funds: 2 500 € remain to find even if every funder grants. The second, being
+# carried out, plans 15 800 € for 16 000 € granted and 500 € of own funds: a 700 € surplus,
+# and what each line has cost so far.
+PLANS = {
+    "Permanences d'accès aux droits santé en QPV": (
+        PlanLine("staff", "Médiatrice santé (0,5 ETP)", E(14000)),
+        PlanLine("staff", "Vacations d'un travailleur social", E(3000)),
+        PlanLine("operating", "Location du local de permanence", E(2400)),
+        PlanLine("operating", "Déplacements dans les quartiers", E(600)),
+        PlanLine("communication", "Affiches et flyers en trois langues", E(1000)),
+    ),
+    "Repérage de l'habitat indigne et accompagnement": (
+        PlanLine("staff", "Technicien d'hygiène (visites à domicile)", E(8000), E(5200)),
+        PlanLine("staff", "Conseillère habitat-santé", E(4000), E(2600)),
+        PlanLine("services", "Diagnostics plomb et humidité", E(2500), E(1900)),
+        PlanLine("equipment", "Détecteurs d'humidité et de monoxyde de carbone", E(800), E(800)),
+        PlanLine("communication", "Guide « Un logement sain »", E(500)),
+    ),
+}
 
 
 @dataclass
@@ -64,18 +99,40 @@ def _complete(action: Action, fiche: Fiche, cast: Cast) -> None:
             "own_funds": fiche.own_funds,
         },
     )
-    total = sum((amount for _, _, amount in fiche.funding), Decimal("0")) + fiche.own_funds
-    staff = (total * Decimal("0.7")).quantize(Decimal("1"))
-    for category, planned in (("staff", staff), ("operating", total - staff)):
+    for line in _plan(fiche):
         services.add_budget_line(
             action=action,
             actor=cast.coordinator,
             year=fiche.year,
-            category=category,
-            planned=planned,
+            category=line.category,
+            label=line.label,
+            planned=line.planned,
         )
     for indicator in fiche.indicators:
         services.add_indicator(action=action, actor=cast.coordinator, **indicator)
+
+
+def _plan(fiche: Fiche) -> tuple[PlanLine, ...]:
+    """The fiche's detailed plan, or two lines (staff, operating) covering exactly what it
+    requests and its own funds, named after their categories."""
+    if fiche.title in PLANS:
+        return PLANS[fiche.title]
+    total = sum((amount for _, _, amount in fiche.funding), Decimal("0")) + fiche.own_funds
+    staff = (total * Decimal("0.7")).quantize(Decimal("1"))
+    return (PlanLine("staff", "", staff), PlanLine("operating", "", total - staff))
+
+
+def _enter_actuals(action: Action, fiche: Fiche, cast: Cast) -> None:
+    """What the lines of a detailed plan cost so far, entered by the fiche's lead (or the
+    coordination when its organisation has no one in Coordo)."""
+    actual = {(line.category, line.label): line.actual for line in PLANS.get(fiche.title, ())}
+    for line in action.budget_lines.order_by("pk"):
+        if actual.get((line.category, line.label)):
+            services.record_budget_actual(
+                line=line,
+                actor=cast.lead_user or cast.coordinator,
+                actual=actual[(line.category, line.label)],
+            )
 
 
 def _request_funding(action: Action, fiche: Fiche, cast: Cast) -> None:
@@ -172,4 +229,21 @@ def bring_to(state: str, fiche: Fiche, *, programme: Programme, cast: Cast) -> A
         _decide(action, fiche, cast, leave_undecided=1)  # the last funder has not decided yet
     elif state == ActionState.EVALUATION and fiche.evaluated:
         _evaluate(action, fiche, cast)
+    if state in (ActionState.IMPLEMENTATION, ActionState.EVALUATION):
+        _enter_actuals(action, fiche, cast)
+    if state in (ActionState.IMPLEMENTATION, ActionState.EVALUATION, ActionState.CLOSED):
+        _agreements_on_paper(action, fiche, cast)
     return Action.objects.get(pk=action.pk)
+
+
+def _agreements_on_paper(action: Action, fiche: Fiche, cast: Cast) -> None:
+    """Fiches under way signed their funding agreements before Coordo: the coordination
+    records them (which closes the rounds of signatures the grants opened)."""
+    for request in action.funding_requests.filter(state__in=("granted", "partially_granted")):
+        services.transition(
+            request,
+            "sign_agreement",
+            actor=cast.coordinator,
+            reference=f"CONV-{fiche.year}-{request.pk:05d}",
+            date=datetime.date(fiche.year, 4, 1),
+        )

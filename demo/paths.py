@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from contracts.models import Signature
 from projects import lifecycle
-from projects.models import Action, ActionState, Role
+from projects.models import Action, ActionState, Membership, Programme, Role
 from workflows import services
 
 # When several roles may run a transition, who does it here: the people closest to the action.
@@ -65,3 +66,31 @@ def bring_to(
             **extra,
         )
     return action
+
+
+def contract_signed(programme, *, copil, signers: Mapping[int, object]):
+    """Send the contract for signature (the COPIL) and have each signatory organisation sign
+    (``signers``: organisation id → a person who signs for it): the last signature brings it
+    into force."""
+    programme = services.transition(programme, "send_for_signature", actor=copil)
+    signing = programme.signings.order_by("-pk").first()
+    for signature in signing.signatures.filter(state=Signature.State.PENDING):
+        services.sign(signature=signature, actor=signers[signature.organisation_id])
+    return Programme.objects.get(pk=programme.pk)
+
+
+def signatory_memberships(programme, *, actor, signers: Mapping[int, object]) -> None:
+    """Each signatory organisation's person, member of the programme as its signatory."""
+    for organisation_id, user in signers.items():
+        if not Membership.objects.filter(
+            programme=programme, user=user, role=Role.SIGNATORY, organisation_id=organisation_id
+        ).exists():
+            services.save_structure(
+                Membership(
+                    user=user,
+                    programme=programme,
+                    role=Role.SIGNATORY,
+                    organisation_id=organisation_id,
+                ),
+                actor=actor,
+            )

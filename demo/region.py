@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo import fiches as demo
+from demo import paths
 from demo.territory import CLS_NAME, CLSM_NAME, DEMO_PASSWORD, INDICATORS, ORGANISATIONS
 from funding.models import FundingRequest
 from projects.models import (
@@ -386,7 +387,13 @@ def _seed() -> None:
             *((funders[orgs[key].pk], Role.FUNDER, orgs[key]) for key, _, _ in FUNDERS),
         ]:
             _member(coordinator, programme, user, role, org)
-        programme = _lifecycle(programme, spec.status, coordinator, elected)
+        signers = {
+            orgs["ars"].pk: User.objects.get(username="signataire.ars"),
+            orgs["departement"].pk: User.objects.get(username="signataire.departement"),
+            local.pk: elected,  # the EPCI's president signs for it
+        }
+        paths.signatory_memberships(programme, actor=coordinator, signers=signers)
+        programme = _lifecycle(programme, spec.status, coordinator, elected, signers)
         objectives = _axes(coordinator, programme, spec.axes)
         cast = demo.Cast(coordinator=coordinator, copil=elected, funders=funders)
         for index, (title, axis, state, year) in enumerate(spec.fiches):
@@ -465,21 +472,16 @@ def _programme(admin, coordinator, spec: RegionProgramme, signatories) -> Progra
     return programme
 
 
-def _lifecycle(programme: Programme, status: str, coordinator, elected) -> Programme:
-    """The programme's own lifecycle, as far as it has gone: the coordination prepares, the
-    COPIL decides."""
-    steps = {
-        Programme.Status.AWAITING_SIGNATURES: ["send_for_signature"],
-        Programme.Status.IN_FORCE: ["send_for_signature", "enter_into_force"],
-        Programme.Status.FINAL_EVALUATION: [
-            "send_for_signature",
-            "enter_into_force",
-            "start_final_evaluation",
-        ],
-    }
-    for name in steps.get(status, []):
-        actor = elected if name == "enter_into_force" else coordinator
-        programme = services.transition(programme, name, actor=actor)
+def _lifecycle(programme: Programme, status: str, coordinator, elected, signers) -> Programme:
+    """The programme's own lifecycle, as far as it has gone: the COPIL sends the contract for
+    signature, the signatories sign it (in force with the last one), the coordination opens
+    the final evaluation."""
+    if status == Programme.Status.AWAITING_SIGNATURES:
+        return services.transition(programme, "send_for_signature", actor=elected)
+    if status in (Programme.Status.IN_FORCE, Programme.Status.FINAL_EVALUATION):
+        programme = paths.contract_signed(programme, copil=elected, signers=signers)
+    if status == Programme.Status.FINAL_EVALUATION:
+        programme = services.transition(programme, "start_final_evaluation", actor=coordinator)
     return programme
 
 

@@ -53,6 +53,25 @@ USERS = {
     "porteur.unafam": ("Bernard", "Roux", "porteur d'action, UNAFAM"),
     "porteur.epsm": ("Dr Hugo", "Perrin", "porteur d'action, EPSM"),
     "membre.gt": ("Léa", "Fontaine", "membre des groupes de travail"),
+    "signataire.ars": ("Véronique", "Dumas", "signataire pour l'ARS (directrice de la délégation)"),
+    "signataire.ville": ("Jean-Pierre", "Lemaire", "signataire pour la Ville (maire)"),
+    "signataire.agglo": ("Martine", "Colas", "signataire pour l'Agglomération (présidente)"),
+    "signataire.prefecture": ("Olivier", "Brun", "signataire pour la Préfecture (sous-préfet)"),
+    "signataire.departement": ("Agnès", "Roy", "signataire pour le Département"),
+    "signataire.cpam": ("Didier", "Vidal", "signataire pour la CPAM (directeur)"),
+    "signataire.epsm": ("Dr Anne", "Leroy", "signataire pour l'EPSM (directrice)"),
+    "signataire.caf": ("Nicolas", "Perret", "signataire pour la CAF (avenant n° 1 du CLS)"),
+}
+# Who signs the contracts for each signatory organisation (not its funding officer).
+SIGNATORY_USERS = {
+    "ars": "signataire.ars",
+    "ville": "signataire.ville",
+    "agglo": "signataire.agglo",
+    "prefecture": "signataire.prefecture",
+    "departement": "signataire.departement",
+    "cpam": "signataire.cpam",
+    "epsm": "signataire.epsm",
+    "caf": "signataire.caf",
 }
 FUNDER_USERS = {
     "ars": "financeur.ars",

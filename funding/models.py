@@ -33,24 +33,33 @@ class BudgetLine(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("année"))
     category = models.CharField(_("catégorie"), max_length=20, choices=Category.choices)
+    # Several lines per category and year, told apart by what they pay for.
+    label = models.CharField(_("libellé"), max_length=200)
     planned = money(_("prévisionnel"), default=Decimal("0"))
     actual = money(_("réalisé"), default=Decimal("0"))
 
     class Meta:
-        ordering = ["action", "year", "category"]
+        ordering = ["action", "year", "category", "pk"]
         verbose_name = _("ligne budgétaire")
         verbose_name_plural = _("lignes budgétaires")
         constraints = [
+            # The same label twice in one category and year is a double entry, not a plan.
             models.UniqueConstraint(
-                fields=["action", "year", "category"], name="budget_line_unique"
+                fields=["action", "year", "category", "label"],
+                name="budget_line_unique_label",
+                violation_error_message=_(
+                    "Cette fiche a déjà une ligne de ce libellé pour cette catégorie et cette "
+                    "année : précisez le libellé ou modifiez la ligne existante."
+                ),
             ),
+            models.CheckConstraint(condition=~Q(label=""), name="budget_line_labelled"),
             models.CheckConstraint(
                 condition=Q(planned__gte=0) & Q(actual__gte=0), name="budget_line_positive"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.action} — {self.year} — {self.get_category_display()}"
+        return f"{self.action} — {self.year} — {self.get_category_display()} : {self.label}"
 
     def clean(self) -> None:
         try:
@@ -83,6 +92,8 @@ class FundingRequest(models.Model):
         State.JUSTIFIED,
         State.CLOSED,
     )
+    # What a financing plan counts as asked of a funder: every request but a withdrawn one.
+    REQUESTED_STATES = (*UNDECIDED_STATES, *GRANTED_STATES, State.REFUSED)
 
     action = models.ForeignKey(
         Action,

@@ -121,11 +121,20 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             "category",
             True,
             26,
-            notes="Valeurs : feuille Listes, colonne D. Une seule ligne par fiche, année et "
-            "catégorie.",
+            notes="Valeurs : feuille Listes, colonne D. Plusieurs lignes par fiche, année et "
+            "catégorie sont possibles, avec des libellés différents.",
         ),
         Column("planned", "Prévisionnel", "money", True, 15, fmt=MONEY_FORMAT),
         Column("actual", "Réalisé", "money", width=15, fmt=MONEY_FORMAT, notes="Vide : 0."),
+        Column(
+            "label",
+            "Libellé",
+            "text",
+            width=32,
+            max_length=200,
+            fmt="Texte (200 caractères au plus)",
+            notes="Ce que la ligne finance. Vide : le nom de la catégorie.",
+        ),
     ),
     FUNDING: (
         FICHE_REFERENCE,
@@ -164,6 +173,7 @@ class BudgetRow:
     category: str
     planned: Decimal
     actual: Decimal
+    label: str = ""  # empty: the category's name
 
 
 @dataclass

@@ -206,23 +206,29 @@ class _Reader:
             errors_before = len(self.result.errors)
             reference = self._reference(BUDGET, number, values, positions, references)
             year, category = values.get("year"), values.get("category")
+            label = values.get("label", "")
             if reference and year and category:
-                first = seen.setdefault((reference, year, category), number)
+                # Unlabelled, a line is named after its category: two of them are one too many.
+                name = label or str(BudgetLine.Category(category).label)
+                first = seen.setdefault((reference, year, category, key(name)), number)
                 if first != number:
+                    where = "label" if label else "category"
                     self.error(
                         BUDGET,
                         number,
-                        column["category"],
+                        column[where],
                         _(
                             "Ligne en double : la fiche « {ref} » a déjà une ligne {year} "
-                            "« {category} » (ligne {row})."
+                            "« {category} » intitulée « {label} » (ligne {row}) ; donnez-leur "
+                            "des libellés différents."
                         ).format(
                             ref=values["reference"],
                             year=year,
                             category=BudgetLine.Category(category).label,
+                            label=name,
                             row=first,
                         ),
-                        positions["category"],
+                        positions[where],
                     )
             if ok and len(self.result.errors) == errors_before:
                 self.result.budget_lines.append(
@@ -233,6 +239,7 @@ class _Reader:
                         category,
                         values["planned"],
                         values.get("actual", Decimal("0")),
+                        label,
                     )
                 )
 

@@ -160,6 +160,7 @@ def _examples(programme, lists: dict[str, list[str]]) -> dict[str, dict]:
             "category": str(BudgetLine.Category.STAFF.label),
             "planned": Decimal("12500"),
             "actual": Decimal("0"),
+            "label": "Médiatrice santé (0,5 ETP)",
         },
         FUNDING: {
             "reference": EXAMPLE_REFERENCE,

@@ -13,6 +13,8 @@ are not the FSM's own:
   (``{"leads_file_requests": {Role.ACTION_LEAD}}``);
 - ``awaited`` (default true): the state waits for this decision — its task is offered to the
   transition's roles. ``False`` for a way out that may interrupt any stage (abandoning).
+- ``automatic``: run by a service when something else happens (the last signature makes the
+  contract enter into force), never offered as a button nor as a task.
 
 Tasks, séance decisions, page buttons, labels, demo and test paths are all derived from here,
 through viewflow's public API only (``TransitionMethod.get_transitions``, ``Transition``).
@@ -43,6 +45,7 @@ class Step:
     on_behalf: frozenset[str]
     setting_roles: tuple[tuple[str, frozenset[str]], ...]
     awaited: bool
+    automatic: bool
     transition: Transition
 
 
@@ -80,7 +83,8 @@ def steps(model: type[models.Model]) -> tuple[Step, ...]:
                             (setting, frozenset(roles))
                             for setting, roles in custom.get("setting_roles", {}).items()
                         ),
-                        awaited=custom.get("awaited", True),
+                        awaited=custom.get("awaited", True) and not custom.get("automatic"),
+                        automatic=bool(custom.get("automatic")),
                         transition=t,
                     )
                 )

@@ -19,6 +19,7 @@ from .models import Action, Membership, Programme, Role
 # For each scoped role, the membership column that must match the object's scope.
 SCOPED_ROLES = {
     Role.FUNDER: "organisation_id",
+    Role.SIGNATORY: "organisation_id",
     Role.ACTION_LEAD: "organisation_id",
     Role.WG_MEMBER: "working_group_id",
 }

@@ -2,7 +2,9 @@
 
 openpyxl in write-only mode: rows go to the file as they come from ``.iterator()``, so memory
 stays flat and the number of queries does not depend on the number of rows. User text never
-becomes a formula; totals are real ``SUM`` formulas; French number and date formats.
+becomes a formula; totals are real ``SUM`` formulas; French number and date formats. The
+« Plan de financement » sheet gives each fiche of the selection its whole plan and the gap
+the fiche page shows (``projects.financing``), whatever the filters.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from decimal import Decimal
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from funding.models import BudgetLine, FundingRequest, Tranche
+from projects.financing import Totals
+from projects.models import Action, ActionState
 from spreadsheet import Sheet, for_file_name
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -37,7 +41,7 @@ def _paid() -> Coalesce:
 def write_funding_workbook(
     *, requests: QuerySet[FundingRequest], budget_lines: QuerySet[BudgetLine], out: BinaryIO
 ) -> None:
-    """Write the four sheets for ``requests`` (already limited to what the reader may see and
+    """Write the five sheets for ``requests`` (already limited to what the reader may see and
     filtered) and ``budget_lines`` (same actions) to ``out``."""
     with translation.override(settings.LANGUAGE_CODE):
         _write(requests, budget_lines, out)
@@ -203,7 +207,99 @@ def _write(requests, budget_lines, out) -> None:
     ):
         budget.append([title, year, planned, actual, actual - planned])
     budget.close()
+    _write_plans(workbook, requests, budget_lines)
     workbook.save(out)
+
+
+def _per_action(rows: QuerySet, amount: str, action: str = "action") -> Coalesce:
+    """The sum of ``amount`` over ``rows`` of the fiche of the outer query (0 without any)."""
+    total = (
+        rows.filter(**{action: OuterRef("pk")})
+        .order_by()
+        .values(action)
+        .annotate(total=Sum(amount))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), ZERO)
+
+
+def _write_plans(workbook: Workbook, requests: QuerySet, budget_lines: QuerySet) -> None:
+    """One row per fiche of the selection (a request selected, or a budget line): its whole
+    financing plan — every year, every request — and the gap, in one query."""
+    sheet = Sheet(
+        workbook,
+        "Plan de financement",
+        [
+            ("Fiche action", "text", 45),
+            ("Porteur", "text", 28),
+            ("État de la fiche", "text", 22),
+            ("Budget prévisionnel", "money", 18),
+            ("Réalisé", "money", 15),
+            ("Fonds propres", "money", 15),
+            ("Demandé", "money", 15),
+            ("Accordé", "money", 15),
+            ("Versé", "money", 15),
+            ("Reste à financer (négatif : excédent)", "money", 22),
+        ],
+    )
+    states = {value: str(label) for value, label in ActionState.choices}
+    rows = (
+        Action.objects.filter(
+            Q(pk__in=requests.order_by().values("action_id"))
+            | Q(pk__in=budget_lines.order_by().values("action_id"))
+        )
+        .annotate(
+            planned=_per_action(BudgetLine.objects.all(), "planned"),
+            actual=_per_action(BudgetLine.objects.all(), "actual"),
+            requested=_per_action(
+                FundingRequest.objects.filter(state__in=FundingRequest.REQUESTED_STATES),
+                "requested_amount",
+            ),
+            granted=_per_action(
+                FundingRequest.objects.filter(state__in=FundingRequest.GRANTED_STATES),
+                "granted_amount",
+            ),
+            paid=_per_action(Tranche.objects.all(), "received_amount", "request__action"),
+        )
+        .order_by("title", "pk")
+        .values_list(
+            "title",
+            "lead_organisation__name",
+            "state",
+            "planned",
+            "actual",
+            "own_funds",
+            "requested",
+            "granted",
+            "paid",
+        )
+    )
+    for title, lead, state, planned, actual, own, requested, granted, paid in rows.iterator(
+        chunk_size=2000
+    ):
+        plan = Totals(
+            planned=planned,
+            actual=actual,
+            own_funds=own,
+            requested=requested,
+            granted=granted,
+            paid=paid,
+        )
+        sheet.append(
+            [
+                title,
+                lead or "",
+                states.get(state, state),
+                plan.planned,
+                plan.actual,
+                plan.own_funds,
+                plan.requested,
+                plan.granted,
+                plan.paid,
+                plan.gap,
+            ]
+        )
+    sheet.close()
 
 
 def export_filename(programme_name: str, when: datetime.date) -> str:

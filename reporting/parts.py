@@ -223,7 +223,7 @@ def _latest(field: str, until: datetime.date | None) -> Subquery:
 
 # ``Indicator.target_reached`` in SQL: a target below the baseline is a decrease to obtain.
 _DECREASE = Q(baseline__isnull=False, target__lt=F("baseline"))
-_REACHED = Q(latest__isnull=False, target__isnull=False) & (
+REACHED = Q(latest__isnull=False, target__isnull=False) & (
     (_DECREASE & Q(latest__lte=F("target"))) | (~_DECREASE & Q(latest__gte=F("target")))
 )
 
@@ -248,7 +248,7 @@ def indicator_kinds(
                 total=Count("pk"),
                 measured=Count("pk", filter=Q(latest__isnull=False)),
                 with_target=Count("pk", filter=Q(latest__isnull=False, target__isnull=False)),
-                reached_n=Count("pk", filter=_REACHED),
+                reached_n=Count("pk", filter=REACHED),
             )
         )
     }

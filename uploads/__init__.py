@@ -1,10 +1,11 @@
-"""Documents people upload (a funder's decision letter…): bounded while they arrive, checked by
-their content — never by their name — before anything is stored, fingerprinted (SHA-256) for
-the audit trail, and served back only as downloads.
+"""Documents people upload (a funder's decision letter, a programme's charter…): bounded while
+they arrive, checked by their content — never by their name — before anything is stored,
+fingerprinted (SHA-256) for the audit trail, and served back only as downloads.
 
-Accepted: PDF, PNG and JPEG images (scans), office documents (Word, Excel, OpenDocument).
-Refused: anything else, HTML and SVG included (they could run in the application's origin),
-and files over ``MAX_BYTES``. Nothing here knows about Coordo's models.
+Accepted: PDF, PNG and JPEG images (scans), office documents (Word, Excel, PowerPoint,
+OpenDocument) and, where the caller allows it, plain text. Refused: anything else — HTML, SVG
+and XML included (they could run in the application's origin), executables and scripts — and
+files over the size limit. Nothing here knows about Coordo's models.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 MAX_BYTES = 10 * 1024 * 1024
+DOCUMENT_MAX_BYTES = 20 * 1024 * 1024  # a scanned contract or a diagnostic with its maps
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,12 @@ OFFICE = {
 OPEN_DOCUMENT = {
     _ODF + "text": Kind("OpenDocument", "odt", _ODF + "text"),
     _ODF + "spreadsheet": Kind("OpenDocument", "ods", _ODF + "spreadsheet"),
+    _ODF + "presentation": Kind("OpenDocument", "odp", _ODF + "presentation"),
 }
-ACCEPTED = "PDF, PNG, JPEG, Word, Excel, OpenDocument"
+TEXT = Kind("Texte", "txt", "text/plain; charset=utf-8")
+ACCEPTED = "PDF, PNG, JPEG, Word, Excel, PowerPoint, OpenDocument"
+# What a browser could take for a page or a script if it ever rendered a « text » file.
+_MARKUP = (b"<!doctype", b"<html", b"<script", b"<svg", b"<?xml", b"<iframe", b"<body")
 
 
 class UploadRefused(Exception):
@@ -54,17 +60,17 @@ class UploadRefused(Exception):
         self.message = message
 
 
-def too_large() -> UploadRefused:
+def too_large(limit: int = MAX_BYTES) -> UploadRefused:
     return UploadRefused(
-        _("Le fichier dépasse {limit} Mo : il est refusé.").format(limit=MAX_BYTES // 2**20)
+        _("Le fichier dépasse {limit} Mo : il est refusé.").format(limit=limit // 2**20)
     )
 
 
-def check(file: IO[bytes], size: int) -> Kind:
-    """What the file is, read from its content; ``UploadRefused`` if it is not accepted.
-    ``file`` is rewound."""
-    if size > MAX_BYTES:
-        raise too_large()
+def check(file: IO[bytes], size: int, *, limit: int = MAX_BYTES, text: bool = False) -> Kind:
+    """What the file is, read from its content; ``UploadRefused`` if it is not accepted
+    (``text``: plain text is accepted too). ``file`` is rewound."""
+    if size > limit:
+        raise too_large(limit)
     file.seek(0)
     head = file.read(8)
     file.seek(0)
@@ -79,13 +85,39 @@ def check(file: IO[bytes], size: int) -> Kind:
         kind = OLE
     elif head.startswith(b"PK\x03\x04"):
         kind = _zipped_document(file)
+    elif text and _plain_text(file):
+        kind = TEXT
     if kind is None:
+        formats = ACCEPTED + (_(", texte brut") if text else "")
         raise UploadRefused(
             _("Ce type de fichier n'est pas accepté. Formats acceptés : {formats}.").format(
-                formats=ACCEPTED
+                formats=formats
             )
         )
     return kind
+
+
+def _plain_text(file: IO[bytes]) -> bool:
+    """Text in UTF-8 or Windows-1252 (a CSV saved by Excel), without control characters, that
+    no browser would take for a page (markup) and no shell for a script."""
+    sample = file.read(64 * 1024)
+    file.seek(0)
+    if not sample.strip() or sample.startswith(b"#!"):
+        return False
+    try:
+        decoded = sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 3:  # not only a character cut at the sample's end
+            try:
+                decoded = sample.decode("cp1252")
+            except UnicodeDecodeError:
+                return False
+        else:
+            decoded = sample[: exc.start].decode("utf-8")
+    if any(ord(c) < 32 and c not in "\t\n\r\f" for c in decoded):
+        return False
+    lowered = sample.lower()
+    return not lowered.lstrip().startswith(b"<") and not any(m in lowered for m in _MARKUP)
 
 
 def _zipped_document(file: IO[bytes]) -> Kind | None:
@@ -115,9 +147,9 @@ def sha256(file: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
-def download(file: IO[bytes], filename: str) -> FileResponse:
+def download(file: IO[bytes], filename: str, *, text: bool = False) -> FileResponse:
     """The document as an attachment, typed by its content (never rendered by the browser)."""
-    kind = check(file, 0)
+    kind = check(file, 0, text=text)
     response = FileResponse(
         file, as_attachment=True, filename=filename, content_type=kind.content_type
     )

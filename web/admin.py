@@ -1,14 +1,14 @@
 """The Django admin: technical administration, not a back door.
 
-Records that change through Coordo's lifecycle and services (fiches, funding, evaluation, the
-audit trail) are read-only here. A programme's set-up (the programme, its axes and objectives,
-working groups, organisations and memberships) can be edited here by the administrator — to
-create a programme and its first coordinator — but every save goes through the audited
-service, so that the trail says who changed what; nothing is deleted (a membership ends by
-being made inactive).
+Nothing of Coordo's business data is edited here. Records that change through Coordo's
+lifecycles and services (fiches, funding, evaluation, the audit trail) are read-only, and so is
+a programme's set-up (the programme, its axes and objectives, working groups, organisations and
+memberships): the coordination makes those changes in Coordo's own pages (« Mise en place du
+dispositif », « Nouveau dispositif »), through the audited services. A superuser can still look.
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEvent
 from evaluation.models import EvaluationReport, Indicator, Measurement
@@ -25,9 +25,6 @@ from projects.models import (
     Programme,
     WorkingGroup,
 )
-from workflows import services
-
-from .pages import client_ip
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,30 +40,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class SetUpAdmin(admin.ModelAdmin):
-    """A programme's set-up: saved through the audited service, never deleted."""
+class SetUpAdmin(ReadOnlyAdmin):
+    """A programme's set-up: shown here, changed in Coordo's pages (audited there)."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    NOTE = gettext_lazy(
+        "Lecture seule : la mise en place d'un dispositif (identité, axes et objectifs, groupes "
+        "de travail, membres, signataires) se fait dans les pages de Coordo, par sa "
+        "coordination ; chaque changement y est inscrit au journal d'audit."
+    )
 
-    def save_model(self, request, obj, form, change):
-        fields = {f.name for f in obj._meta.concrete_fields}
-        data = {name: form.cleaned_data[name] for name in form.changed_data if name in fields}
-        target = type(obj).objects.get(pk=obj.pk) if change else type(obj)()
-        saved = services.save_structure(
-            target, actor=request.user, data=data, ip=client_ip(request)
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"subtitle": self.NOTE, **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(
+            request, object_id, form_url, {"subtitle": self.NOTE, **(extra_context or {})}
         )
-        obj.pk = saved.pk
-
-    def save_related(self, request, form, formsets, change):
-        """Many-to-many fields are saved by the service too (``Programme.signatories``)."""
-        if "signatories" in form.cleaned_data:
-            services.set_signatories(
-                programme=form.instance,
-                actor=request.user,
-                organisations=form.cleaned_data["signatories"],
-                ip=client_ip(request),
-            )
 
 
 @admin.register(Organisation)

@@ -83,9 +83,12 @@ class FicheForm(ModelForm):
     def __init__(self, *args, programme, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.programme = programme
-        self.fields["objective"].queryset = Objective.objects.filter(
-            axis__programme=programme
-        ).select_related("axis")
+        # A retired objective (or axis) is no longer offered, but a fiche keeps its own.
+        self.fields["objective"].queryset = (
+            Objective.objects.choosable(keep=self.instance.objective_id)
+            .filter(axis__programme=programme)
+            .select_related("axis")
+        )
         self.fields["working_group"].queryset = WorkingGroup.objects.filter(programme=programme)
         self.fields["lead_organisation"].queryset = Organisation.objects.all()
 
@@ -202,8 +205,33 @@ class SettingsForm(ModelForm):
 class BudgetLineForm(ModelForm):
     class Meta:
         model = BudgetLine
-        fields = ["year", "category", "planned"]
+        fields = ["year", "category", "label", "planned"]
         field_classes = {"planned": AmountField}
+        help_texts = {
+            "label": _(
+                "Ce que la ligne finance, par exemple « Vacations d'animation » (vide : le nom "
+                "de la catégorie). Plusieurs lignes par catégorie et par année sont possibles."
+            )
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["label"].required = False  # the service names it after its category
+
+
+class BudgetLineEditForm(Form):
+    """A line of the plan while the fiche is prepared: what it pays for, its planned amount."""
+
+    label = forms.CharField(
+        label=_("Libellé"), max_length=BudgetLine._meta.get_field("label").max_length
+    )
+    planned = AmountField(label=_("Prévisionnel"), min_value=0, decimal_places=2, max_digits=12)
+
+
+class BudgetActualForm(Form):
+    """What a line actually cost (réalisé), while the fiche is carried out and evaluated."""
+
+    actual = AmountField(label=_("Réalisé"), min_value=0, decimal_places=2, max_digits=12)
 
 
 class FundingRequestForm(ModelForm):

@@ -7,10 +7,24 @@ from viewflow.urls import Application
 
 from notifications import outbox
 
-from .views import actions, audit, evaluation, funding, home, imports, meetings, proposals, reports
+from .views import (
+    actions,
+    audit,
+    contract,
+    evaluation,
+    funding,
+    home,
+    imports,
+    meetings,
+    proposals,
+    reports,
+)
+from .views import directory as directory_views
+from .views import documents as document_views
 from .views import notifications as notification_views
 from .views import programme as programme_views
 from .views import region as region_views
+from .views import setup as setup_views
 from .views import summary as summary_views
 from .views import tokens as token_views
 
@@ -61,6 +75,11 @@ class CoordoApp(Application):
     )
     action_add_path = path(
         "actions/<id:pk>/ajouter/<str:part>/", actions.action_add_part, name="action-add"
+    )
+    budget_line_path = path(
+        "actions/<id:pk>/budget/<id:line>/<str:what>/",
+        actions.budget_line_change,
+        name="budget-line",
     )
     meetings_path = path("dispositifs/<id:pk>/seances/", meetings.meeting_list, name="meetings")
     meeting_path = path("seances/<id:pk>/", meetings.meeting_detail, name="meeting")
@@ -168,6 +187,36 @@ class CoordoApp(Application):
         reports.annual_report_xlsx,
         name="annual-report-xlsx",
     )
+    # The contract: signatures, amendments, evaluations (contract.py).
+    signing_path = path("signatures/<id:pk>/", contract.signing_detail, name="signing")
+    signature_sign_path = path(
+        "signatures/signature/<id:pk>/signer/", contract.signature_sign, name="signature-sign"
+    )
+    signature_refuse_path = path(
+        "signatures/signature/<id:pk>/refuser/", contract.signature_refuse, name="signature-refuse"
+    )
+    signed_copy_path = path(
+        "signatures/signature/<id:pk>/copie/", contract.signed_copy, name="signed-copy"
+    )
+    amendments_path = path(
+        "dispositifs/<id:pk>/avenants/", contract.amendment_list, name="amendments"
+    )
+    amendment_path = path("avenants/<id:pk>/", contract.amendment_detail, name="amendment")
+    amendment_transition_path = path(
+        "avenants/<id:pk>/transitions/<str:name>/",
+        contract.amendment_transition,
+        name="amendment-transition",
+    )
+    contract_evaluation_path = path(
+        "dispositifs/<id:pk>/evaluation-du-contrat/<str:kind>/",
+        contract.evaluation_page,
+        name="contract-evaluation",
+    )
+    evaluation_transition_path = path(
+        "evaluations-du-contrat/<id:pk>/transitions/<str:name>/",
+        contract.evaluation_transition,
+        name="evaluation-transition",
+    )
     # A person's API tokens (tokens.py).
     api_tokens_path = path("jetons/", token_views.token_list, name="api-tokens")
     api_token_revoke_path = path(
@@ -209,6 +258,114 @@ class CoordoApp(Application):
     region_path = path("territoire/", region_views.region_page, name="region")
     region_xlsx_path = path(
         "territoire/territoire.xlsx", region_views.region_xlsx, name="region-xlsx"
+    )
+    # Programme set-up (setup.py).
+    programme_create_path = path(
+        "dispositifs/nouveau/", setup_views.programme_create, name="programme-create"
+    )
+    setup_path = path("dispositifs/<id:pk>/organisation/", setup_views.setup_hub, name="setup")
+    setup_identity_path = path(
+        "dispositifs/<id:pk>/organisation/identite/",
+        setup_views.setup_identity,
+        name="setup-identity",
+    )
+    setup_axes_path = path(
+        "dispositifs/<id:pk>/organisation/axes/", setup_views.setup_axes, name="setup-axes"
+    )
+    setup_axis_path = path(
+        "dispositifs/<id:pk>/organisation/axes/<id:item>/<str:op>/",
+        setup_views.setup_axis,
+        name="setup-axis",
+    )
+    setup_objective_path = path(
+        "dispositifs/<id:pk>/organisation/objectifs/<id:item>/<str:op>/",
+        setup_views.setup_objective,
+        name="setup-objective",
+    )
+    setup_groups_path = path(
+        "dispositifs/<id:pk>/organisation/groupes/", setup_views.setup_groups, name="setup-groups"
+    )
+    setup_group_path = path(
+        "dispositifs/<id:pk>/organisation/groupes/<id:item>/<str:op>/",
+        setup_views.setup_group,
+        name="setup-group",
+    )
+    setup_members_path = path(
+        "dispositifs/<id:pk>/organisation/membres/",
+        setup_views.setup_members,
+        name="setup-members",
+    )
+    setup_member_path = path(
+        "dispositifs/<id:pk>/organisation/membres/<id:item>/",
+        setup_views.setup_member,
+        name="setup-member",
+    )
+    setup_member_end_path = path(
+        "dispositifs/<id:pk>/organisation/membres/<id:item>/fin/",
+        setup_views.setup_member_end,
+        name="setup-member-end",
+    )
+    setup_signatories_path = path(
+        "dispositifs/<id:pk>/organisation/signataires/",
+        setup_views.setup_signatories,
+        name="setup-signatories",
+    )
+    setup_organisation_add_path = path(
+        "dispositifs/<id:pk>/organisation/signataires/organisation/",
+        setup_views.setup_organisation_add,
+        name="setup-organisation-add",
+    )
+    # Partner directory (directory.py).
+    directory_path = path(
+        "dispositifs/<id:pk>/partenaires/", directory_views.directory_page, name="directory"
+    )
+    directory_export_path = path(
+        "dispositifs/<id:pk>/partenaires/annuaire.xlsx",
+        directory_views.directory_export,
+        name="directory-export",
+    )
+    directory_organisation_add_path = path(
+        "dispositifs/<id:pk>/partenaires/ajouter/",
+        directory_views.organisation_add,
+        name="directory-organisation-add",
+    )
+    directory_organisation_edit_path = path(
+        "dispositifs/<id:pk>/partenaires/<id:organisation_pk>/modifier/",
+        directory_views.organisation_edit,
+        name="directory-organisation-edit",
+    )
+    directory_contact_add_path = path(
+        "dispositifs/<id:pk>/partenaires/<id:organisation_pk>/contacts/ajouter/",
+        directory_views.contact_add,
+        name="directory-contact-add",
+    )
+    directory_contact_edit_path = path(
+        "dispositifs/<id:pk>/contacts/<id:contact_pk>/modifier/",
+        directory_views.contact_edit,
+        name="directory-contact-edit",
+    )
+    directory_contact_data_path = path(
+        "dispositifs/<id:pk>/contacts/<id:contact_pk>/donnees.json",
+        directory_views.contact_data,
+        name="directory-contact-data",
+    )
+    directory_contact_erase_path = path(
+        "dispositifs/<id:pk>/contacts/<id:contact_pk>/effacer/",
+        directory_views.contact_erase,
+        name="directory-contact-erase",
+    )
+    action_partners_path = path(
+        "actions/<id:pk>/partenaires/", directory_views.action_partners, name="action-partners"
+    )
+    # Documents (documents.py).
+    document_attach_path = path(
+        "documents/<slug:slug>/<id:pk>/joindre/",
+        document_views.document_attach,
+        name="document-attach",
+    )
+    document_path = path("documents/<id:pk>/", document_views.document_download, name="document")
+    document_remove_path = path(
+        "documents/<id:pk>/retirer/", document_views.document_remove, name="document-remove"
     )
 
 

@@ -39,6 +39,7 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
 from audit import chain
+from contracts.models import Signature, Signing
 from funding.models import FundingRequest
 from projects import lifecycle
 from projects.models import Action, ActionState, Opinion, Role
@@ -370,6 +371,101 @@ def close_opinion_tasks(*, action: Action, actor) -> None:
                 OpinionFlow.instance.cancel(task.process)
 
 
+SIGN_STAGE = Stage("awaiting_signatures", _("Signer"), frozenset({Role.SIGNATORY}), ())
+
+
+class SigningFlow(_FollowsObject, flow.Flow):
+    """One organisation's signature in a round (the contract, an amendment, a funding
+    agreement): one process per signature, so the organisations sign in parallel, each with
+    its own task and deadline; the service joins them (the last signature completes the round).
+
+    viewflow 2.4's ``Split`` has no per-item branches (``data_source`` is documented but not in
+    this version), hence one process per signature, as for funders' decisions and opinions."""
+
+    process_title = "Signature d'une organisation"
+    lock_impl = lock.select_for_update_lock
+
+    start = flow.StartHandle(this.start_process).Next(this.sign)
+    sign = (
+        flow.View(this.open_signing)
+        .Annotation(title=SIGN_STAGE.label)
+        .onCreate(this.set_due_date)
+        .Next(this.end)
+    )
+    end = flow.End()
+    sign_late = _late("sign")
+    escalate = flow.Function(this.escalate_to_coordinator).Next(this.escalated)
+    escalated = flow.End()  # ends this branch only: the signature is still awaited
+
+    def due_days(self, artifact_id: int) -> int:
+        return (
+            Signature.objects.filter(pk=artifact_id)
+            .values_list("signing__programme__task_due_days", flat=True)
+            .get()
+        )
+
+    def _signature(self, task: Task) -> Signature:
+        return Signature.objects.select_related(
+            "organisation", "signing__programme", "signing__amendment", "signing__funding_request"
+        ).get(pk=task.process.artifact_object_id)
+
+    def late_subject(self, host: Task) -> tuple[Signature, int, str]:
+        signature = self._signature(host)
+        label = f"{SIGN_STAGE.label} — {signature.organisation}"
+        return signature, signature.signing.programme_id, label
+
+    def notice(self, task: Task) -> dict:
+        signature = self._signature(task)
+        signing = signature.signing
+        return {
+            "programme": signing.programme,
+            "recipients": notices.signature_recipients(signature),
+            "what": notices.signing_what(signing),
+            "label": f"{SIGN_STAGE.label} — {signature.organisation}",
+            "link": reverse("coordo:signing", args=[signing.pk]),
+        }
+
+    def open_signing(self, request, **kwargs):
+        task = Task.objects.get(pk=kwargs["task_pk"])
+        signature = Signature.objects.get(pk=task.process.artifact_object_id)
+        return redirect("coordo:signing", pk=signature.signing_id)
+
+
+def signature_type() -> ContentType:
+    return ContentType.objects.get_for_model(Signature)
+
+
+def open_signature_tasks(**filters) -> QuerySet[Task]:
+    return Task.objects.filter(
+        process__flow_class=SigningFlow,
+        process__artifact_content_type=signature_type(),
+        flow_task=SigningFlow.sign,
+        status__in=OPEN,
+        **filters,
+    )
+
+
+def open_signing(*, signing: Signing) -> None:
+    """A task per organisation of the round (in the service's transaction)."""
+    for signature in signing.signatures.all():
+        SigningFlow.start.run(obj=signature)
+
+
+def close_signature_tasks(*, signing: Signing, actor) -> None:
+    """The round's open tasks: done by the actor for a signature given, cancelled for the
+    others once the round is over (refused, or a paper agreement recorded instead)."""
+    tasks = open_signature_tasks(
+        process__artifact_object_id__in=signing.signatures.values("pk")
+    ).select_related("process")
+    signed = set(signing.signatures.filter(state="signed").values_list("pk", flat=True))
+    for task in tasks:
+        with SigningFlow.lock(task.process_id):
+            if task.process.artifact_object_id in signed:
+                _complete(task.flow_task.activation_class(task), actor)
+            elif signing.outcome:
+                SigningFlow.instance.cancel(task.process)
+
+
 def request_type() -> ContentType:
     return ContentType.objects.get_for_model(FundingRequest)
 
@@ -483,17 +579,30 @@ def is_opinion_task(task: Task) -> bool:
     return task.flow_task is OpinionFlow.give
 
 
+def is_signature_task(task: Task) -> bool:
+    return task.flow_task == SigningFlow.sign
+
+
 def stage_of(task: Task) -> Stage:
     if is_funder_task(task):
         return FUNDER_STAGE
     if is_opinion_task(task):
         return OPINION_STAGE
+    if is_signature_task(task):
+        return SIGN_STAGE
     return STAGES[task.flow_task.name]
 
 
-def action_id_of(task: Task) -> int:
-    """The fiche a task is about (itself, or the fiche of its request or opinion)."""
+def action_id_of(task: Task) -> int | None:
+    """The fiche a task is about (itself, or the fiche of its request or opinion; a funding
+    agreement's fiche; None for the contract's or an amendment's signature)."""
     artifact = task.process.artifact_object_id
+    if is_signature_task(task):
+        return (
+            Signature.objects.filter(pk=artifact)
+            .values_list("signing__funding_request__action_id", flat=True)
+            .get()
+        )
     if is_funder_task(task):
         return FundingRequest.objects.filter(pk=artifact).values_list("action_id", flat=True).get()
     if is_opinion_task(task):

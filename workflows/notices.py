@@ -131,6 +131,25 @@ def request_what(request: FundingRequest) -> str:
     )
 
 
+def signing_what(signing) -> str:
+    if signing.amendment_id:
+        return _("{amendment} du {programme}").format(
+            amendment=signing.amendment, programme=signing.programme.name
+        )
+    if signing.funding_request_id:
+        return _("convention de la {what}").format(what=request_what(signing.funding_request))
+    return _("contrat du {programme}").format(programme=signing.programme.name)
+
+
+def signature_recipients(signature):
+    """Who signs for the organisation: its people holding the role the round asks of it."""
+    return holders(
+        signature.signing.programme_id,
+        {signature.role},
+        {signature.role: signature.organisation_id},
+    )
+
+
 def stage_recipients(action: Action, roles):
     return holders(action.programme_id, roles, action_scopes(action))
 
@@ -279,6 +298,61 @@ def resident_proposed(proposal: ResidentProposal) -> None:
             ],
             reverse("coordo:resident-proposals", args=[programme.pk]),
             _("Ouvrir les propositions à modérer"),
+        ),
+    )
+
+
+def signing_complete(signing) -> None:
+    """A round signed by all: the coordination (and the fiche's lead for an agreement) told."""
+    people = {*coordination(signing.programme_id)}
+    if signing.funding_request_id:
+        people |= set(stage_recipients(signing.funding_request.action, {Role.ACTION_LEAD}))
+    queue(
+        kind=Kind.DECISION,
+        recipients=people,
+        programme=signing.programme,
+        compose=lambda: Message(
+            _("Signé par tous — {what}").format(what=signing_what(signing)),
+            [
+                _("Toutes les signatures sont recueillies : {what}.").format(
+                    what=signing_what(signing)
+                )
+            ],
+            reverse("coordo:signing", args=[signing.pk]),
+        ),
+    )
+
+
+def for_copil(obj) -> None:
+    """An amendment or an evaluation of the contract submitted to the COPIL: a task for its
+    members (the decision is theirs, taken on its page)."""
+    if hasattr(obj, "kind"):  # an evaluation
+        link = reverse("coordo:contract-evaluation", args=[obj.programme_id, obj.kind])
+    else:
+        link = reverse("coordo:amendment", args=[obj.pk])
+    task_opened(
+        programme=obj.programme,
+        recipients=holders(obj.programme_id, {Role.COPIL}),
+        what=str(obj),
+        label=_("Décision du COPIL"),
+        due=None,
+        link=link,
+    )
+
+
+def signing_refused(signing, signature) -> None:
+    queue(
+        kind=Kind.DECISION,
+        recipients=coordination(signing.programme_id),
+        programme=signing.programme,
+        compose=lambda: Message(
+            _("Signature refusée — {what}").format(what=signing_what(signing)),
+            [
+                _("{organisation} ne signe pas. Motif : {reason}").format(
+                    organisation=signature.organisation.name, reason=signature.reason
+                )
+            ],
+            reverse("coordo:signing", args=[signing.pk]),
         ),
     )
 

@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
+from contracts.models import Signature
 from funding.models import FundingRequest
 from projects.models import Action, Membership, Opinion, Role
 from projects.permissions import actions_where
@@ -62,12 +63,30 @@ def task_queue(user) -> QuerySet[Task]:
                 action__in=actions_where(user, {Role.COTECH}),
             ).values("pk"),
         )
+        # A signature asked of an organisation the user signs for, with the role asked of it.
+        condition |= Q(
+            flow_task=flows.SigningFlow.sign,
+            process__artifact_content_type=flows.signature_type(),
+            process__artifact_object_id__in=_signable(user).values("pk"),
+        )
     return Task.objects.filter(condition, status__in=flows.OPEN)
 
 
+def _signable(user) -> QuerySet[Signature]:
+    """The pending signatures the user may give: their active memberships whose role and
+    organisation are those a round asks of, in the round's programme."""
+    held = Membership.objects.active().filter(
+        user=user,
+        programme_id=OuterRef("signing__programme_id"),
+        role=OuterRef("role"),
+        organisation_id=OuterRef("organisation_id"),
+    )
+    return Signature.objects.filter(Exists(held), state=Signature.State.PENDING)
+
+
 def escalated_tasks(user) -> QuerySet[Task]:
-    """Overdue tasks (fiche stages and funders' decisions) signalled to the user as coordinator
-    of their programmes."""
+    """Overdue tasks (fiche stages, funders' decisions, opinions, signatures) signalled to the
+    user as coordinator of their programmes."""
     coordinated = actions_where(user, {Role.COORDINATOR}).values("pk")
     return Task.objects.filter(
         Q(process__flow_class=flows.ActionFlow, process__artifact_object_id__in=coordinated)
@@ -81,6 +100,14 @@ def escalated_tasks(user) -> QuerySet[Task]:
             flow_task=flows.OpinionFlow.give,
             process__artifact_object_id__in=Opinion.objects.filter(
                 action_id__in=coordinated
+            ).values("pk"),
+        )
+        | Q(
+            flow_task=flows.SigningFlow.sign,
+            process__artifact_object_id__in=Signature.objects.filter(
+                signing__programme__memberships__in=Membership.objects.active().filter(
+                    user=user, role=Role.COORDINATOR
+                )
             ).values("pk"),
         ),
         status__in=flows.OPEN,

@@ -10,6 +10,7 @@ from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
+from contracts.models import Signature
 from funding.models import FundingRequest
 from projects.models import Action, Opinion
 from workflows import flows
@@ -18,14 +19,19 @@ from workflows import flows
 @dataclass(frozen=True)
 class TaskRow:
     task: Task
-    action: Action
+    action: Action | None  # None for a signature of the contract or of an amendment
     stage: flows.Stage
     due: datetime.date | None
     request: FundingRequest | None = None  # for a funder's decision
+    signature: Signature | None = None  # for a signature
 
     @property
     def overdue(self) -> bool:
         return self.due is not None and self.due < timezone.localdate()
+
+    @property
+    def programme(self):
+        return self.signature.signing.programme if self.signature else self.action.programme
 
 
 def ordered_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
@@ -33,6 +39,9 @@ def ordered_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
     artifact = OuterRef("process__artifact_object_id")
     request_action = FundingRequest.objects.filter(pk=artifact).values("action_id")[:1]
     opinion_action = Opinion.objects.filter(pk=artifact).values("action_id")[:1]
+    agreement_action = Signature.objects.filter(pk=artifact).values(
+        "signing__funding_request__action_id"
+    )[:1]
     return (
         tasks.select_related("owner")
         .annotate(
@@ -40,6 +49,7 @@ def ordered_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
             action_id=Case(
                 When(flow_task=flows.FunderDecisionFlow.decide, then=Subquery(request_action)),
                 When(flow_task=flows.OpinionFlow.give, then=Subquery(opinion_action)),
+                When(flow_task=flows.SigningFlow.sign, then=Subquery(agreement_action)),
                 default=F("process__artifact_object_id"),
                 output_field=IntegerField(),
             ),
@@ -52,19 +62,30 @@ def task_rows(tasks) -> list[TaskRow]:
     """Rows for a page of ``ordered_tasks`` (one more query for the fiches, and one for the
     requests if a funder's decision is among them, whatever the number of tasks)."""
     tasks = list(tasks)
-    actions = Action.objects.select_related("programme").in_bulk([t.action_id for t in tasks])
+    actions = Action.objects.select_related("programme").in_bulk(
+        [t.action_id for t in tasks if t.action_id]
+    )
     request_ids = [t.artifact_id for t in tasks if flows.is_funder_task(t)]
     requests = (
         FundingRequest.objects.select_related("funder").in_bulk(request_ids) if request_ids else {}
     )
+    signature_ids = [t.artifact_id for t in tasks if t.flow_task == flows.SigningFlow.sign]
+    signatures = (
+        Signature.objects.select_related(
+            "organisation", "signing__programme", "signing__amendment"
+        ).in_bulk(signature_ids)
+        if signature_ids
+        else {}
+    )
     return [
         TaskRow(
             t,
-            actions[t.action_id],
+            actions.get(t.action_id),
             flows.stage_of(t),
             flows.due_date(t),
             requests.get(t.artifact_id) if flows.is_funder_task(t) else None,
+            signatures.get(t.artifact_id) if t.flow_task == flows.SigningFlow.sign else None,
         )
         for t in tasks
-        if t.action_id in actions
+        if t.action_id in actions or t.artifact_id in signatures
     ]

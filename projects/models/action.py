@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import FSMField, State
 
+from ..financing import FinancingPlan, euros
 from .programme import Objective, Organisation, Programme, Role, WorkingGroup
 
 
@@ -169,6 +170,8 @@ class Action(models.Model):
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
     # Fields of the fiche that co-construction edits and the audit trail follows.
+    # The states of a fiche still under way (for the models that reach fiches by relation).
+    ACTIVE_STATES = ACTIVE_STATES
     FICHE_FIELDS = (
         "objective",
         "title",
@@ -277,18 +280,12 @@ class Action(models.Model):
             self.funding_requests.exists(), gettext("Ajoutez au moins une demande de financement.")
         )
 
-    def planned_budget(self) -> Decimal:
-        total = self.budget_lines.aggregate(total=models.Sum("planned"))["total"]
-        return total or Decimal("0")
-
-    def granted_total(self) -> Decimal:
-        total = self.funding_requests.filter(
-            state__in=self.funding_requests.model.GRANTED_STATES
-        ).aggregate(total=models.Sum("granted_amount"))["total"]
-        return total or Decimal("0")
+    def financing_plan(self) -> FinancingPlan:
+        """The fiche's financing plan (``projects.financing``: the one statement of it)."""
+        return FinancingPlan(self)
 
     def funding_covers_plan(self) -> bool:
-        return self.granted_total() + self.own_funds >= self.planned_budget()
+        return self.financing_plan().covered
 
     def can_start_implementation(self) -> State.CONDITION:
         if self.funding_waiver.strip():
@@ -303,15 +300,19 @@ class Action(models.Model):
                     n=undecided
                 ),
             )
-        if not self.funding_covers_plan():
+        plan = self.financing_plan().totals
+        if not plan.covered:
             return State.CONDITION(
                 False,
                 gettext(
-                    "Les financements accordés ({granted} €) et les fonds propres ({own} €) ne "
-                    "couvrent pas le budget prévu ({planned} €), et aucune dérogation du COPIL "
-                    "n'est enregistrée."
+                    "Les financements accordés ({granted}) et les fonds propres ({own}) ne "
+                    "couvrent pas le budget prévu ({planned}) : reste à financer {gap}, et "
+                    "aucune dérogation du COPIL n'est enregistrée."
                 ).format(
-                    granted=self.granted_total(), own=self.own_funds, planned=self.planned_budget()
+                    granted=euros(plan.granted),
+                    own=euros(plan.own_funds),
+                    planned=euros(plan.planned),
+                    gap=euros(plan.gap),
                 ),
             )
         return State.CONDITION(True)

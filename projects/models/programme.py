@@ -7,9 +7,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from viewflow.fsm import FSMField
+from viewflow.fsm import FSMField, State
 
 
 class Role(models.TextChoices):
@@ -18,7 +18,8 @@ class Role(models.TextChoices):
     ACTION_LEAD = "action_lead", _("Porteur de l'action")
     COPIL = "copil", _("Comité de pilotage (COPIL)")
     COTECH = "cotech", _("Comité technique (COTECH)")
-    FUNDER = "funder", _("Signataire / financeur")
+    FUNDER = "funder", _("Financeur")
+    SIGNATORY = "signatory", _("Signataire du contrat")
     ARS_REFERENT = "ars_referent", _("Référent ARS")
 
 
@@ -35,6 +36,16 @@ class OrganisationKind(models.TextChoices):
     SOCIAL_LANDLORD = "social_landlord", _("Bailleur social")
     CPTS = "cpts", _("CPTS")
     CCAS = "ccas", _("CCAS")
+    # The other sectors an intersectorial programme works with.
+    SOCIAL_CENTRE = "social_centre", _("Centre social / maison de quartier")
+    MEDICO_SOCIAL = "medico_social", _("Établissement ou service médico-social")
+    EDUCATION = "education", _("Éducation / établissement scolaire")
+    HOUSING = "housing", _("Logement / hébergement")
+    EMPLOYMENT = "employment", _("Emploi / insertion")
+    CARE = "care", _("Soins de ville (MSP, DAC, professionnel·les)")
+    CULTURE_SPORT = "culture_sport", _("Culture / sport")
+    JUSTICE = "justice", _("Justice / sécurité")
+    RESIDENTS = "residents", _("Collectif d'habitant·es / usager·es (GEM…)")
     OTHER = "other", _("Autre")
 
 
@@ -125,12 +136,54 @@ class Programme(models.Model):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": gettext("La fin doit suivre le début.")})
 
-    # Lifecycle: the coordinator prepares, the COPIL (governance) decides.
+    # Lifecycle: the coordinator prepares, the COPIL (governance) decides, the signatories sign.
+    # What the contract's other objects say (signatures, evaluations: ``contracts``) is read
+    # through their reverse relations.
+    def has_signatories(self) -> State.CONDITION:
+        if self.signatories.exists():
+            return State.CONDITION(True)
+        return State.CONDITION(False, gettext("Désignez d'abord les signataires du contrat."))
+
+    def signed_by_all(self) -> State.CONDITION:
+        signing = self.signings.filter(subject="contract").order_by("-pk").first()
+        pending = (
+            signing.signatures.exclude(state="signed").values_list("organisation__name", flat=True)
+            if signing
+            else None
+        )
+        if signing is None or pending:
+            names = ", ".join(pending or [])
+            return State.CONDITION(
+                False, gettext("Signatures attendues de : {names}.").format(names=names or "—")
+            )
+        return State.CONDITION(True)
+
+    def final_evaluation_adopted(self) -> State.CONDITION:
+        if self.evaluations.filter(kind="final", status="adopted").exists():
+            return State.CONDITION(True)
+        return State.CONDITION(
+            False, gettext("L'évaluation finale doit d'abord être adoptée par le COPIL.")
+        )
+
+    def no_active_fiche(self) -> State.CONDITION:
+        active = self.actions.filter(state__in=self.actions.model.ACTIVE_STATES).count()
+        if not active:
+            return State.CONDITION(True)
+        return State.CONDITION(
+            False,
+            ngettext(
+                "{n} fiche action est encore active : clôturez-la ou abandonnez-la d'abord.",
+                "{n} fiches actions sont encore actives : clôturez-les ou abandonnez-les d'abord.",
+                active,
+            ).format(n=active),
+        )
+
     @status.transition(
         source=Status.DRAFTING,
         target=Status.AWAITING_SIGNATURES,
         label=_("Envoyer en signature"),
-        custom={"roles": {Role.COORDINATOR}},
+        conditions=[has_signatories],
+        custom={"roles": {Role.COPIL}},
     )
     def send_for_signature(self) -> None:
         pass
@@ -138,10 +191,21 @@ class Programme(models.Model):
     @status.transition(
         source=Status.AWAITING_SIGNATURES,
         target=Status.IN_FORCE,
-        label=_("Constater l'entrée en vigueur"),
-        custom={"roles": {Role.COPIL}},
+        label=_("Entrée en vigueur"),
+        conditions=[signed_by_all],
+        # Run by the last signature, by itself: never offered as a button.
+        custom={"roles": {Role.SIGNATORY}, "automatic": True},
     )
     def enter_into_force(self) -> None:
+        pass
+
+    @status.transition(
+        source=Status.AWAITING_SIGNATURES,
+        target=Status.DRAFTING,
+        label=_("Signature refusée : retour en rédaction"),
+        custom={"roles": {Role.SIGNATORY}, "reason_required": True, "automatic": True},
+    )
+    def signature_refused(self) -> None:
         pass
 
     @status.transition(
@@ -157,6 +221,7 @@ class Programme(models.Model):
         source=Status.FINAL_EVALUATION,
         target=Status.ENDED,
         label=_("Clore le dispositif"),
+        conditions=[final_evaluation_adopted, no_active_fiche],
         custom={"roles": {Role.COPIL}},
     )
     def end(self) -> None:
@@ -169,6 +234,9 @@ class Axis(models.Model):
     )
     number = models.PositiveSmallIntegerField(_("numéro"))
     title = models.CharField(_("intitulé"), max_length=300)
+    # Retired, never deleted: the fiches that answer it keep it, and so do the reports; new
+    # fiches can no longer choose it (nor its objectives).
+    retired_at = models.DateTimeField(_("retiré le"), null=True, blank=True)
 
     class Meta:
         ordering = ["programme", "number"]
@@ -180,6 +248,14 @@ class Axis(models.Model):
 
     def __str__(self) -> str:
         return f"Axe {self.number} — {self.title}"
+
+
+class ObjectiveQuerySet(models.QuerySet):
+    def choosable(self, keep: int | None = None) -> ObjectiveQuerySet:
+        """The objectives a fiche may choose: neither they nor their axis retired — and
+        ``keep``, the one a fiche already answers, whatever became of it."""
+        open_ = Q(retired_at=None, axis__retired_at=None)
+        return self.filter(open_ | Q(pk=keep) if keep else open_)
 
 
 class Objective(models.Model):
@@ -201,9 +277,13 @@ class Objective(models.Model):
     )
     level = models.CharField(_("niveau"), max_length=12, choices=Level.choices)
     title = models.CharField(_("intitulé"), max_length=300)
+    position = models.PositiveSmallIntegerField(_("rang dans l'axe"), default=0)
+    retired_at = models.DateTimeField(_("retiré le"), null=True, blank=True)
+
+    objects = ObjectiveQuerySet.as_manager()
 
     class Meta:
-        ordering = ["axis", "id"]
+        ordering = ["axis", "position", "id"]
         verbose_name = _("objectif")
         verbose_name_plural = _("objectifs")
 
@@ -288,7 +368,7 @@ class Membership(models.Model):
         indexes = [models.Index(fields=["user", "programme", "role"])]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(role__in=[Role.FUNDER, Role.ACTION_LEAD])
+                condition=~Q(role__in=[Role.FUNDER, Role.ACTION_LEAD, Role.SIGNATORY])
                 | Q(organisation__isnull=False),
                 name="membership_organisation_required",
             ),
@@ -304,7 +384,10 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()}{suffix} — {self.programme}"
 
     def clean(self) -> None:
-        if self.role in (Role.FUNDER, Role.ACTION_LEAD) and not self.organisation_id:
+        if (
+            self.role in (Role.FUNDER, Role.ACTION_LEAD, Role.SIGNATORY)
+            and not self.organisation_id
+        ):
             raise ValidationError(
                 {"organisation": gettext("Précisez l'organisation pour ce rôle.")}
             )

@@ -22,6 +22,8 @@ from viewflow.workflow.status import STATUS
 
 from audit.labels import CHANGE_LABELS, EVENT_LABELS, Labels
 from audit.models import AuditEvent
+from contracts.models import Signature
+from directory.models import Contact
 from funding.models import FundingRequest
 from importer.reader import read_workbook
 from importer.template import write_template
@@ -61,6 +63,17 @@ def _every_kind_of_event() -> Programme:
     call_command("workflow_timers")
     validated = fiches.filter(state=ActionState.VALIDATED).first()
     services.record_funding_waiver(action=validated, actor=elue, comment="Fonds propres")
+    preparing = fiches.filter(state=ActionState.CO_CONSTRUCTION).first()
+    kept, dropped = (
+        services.add_budget_line(
+            action=preparing, actor=coordinator, year=2026, category=category, planned=Decimal(900)
+        )
+        for category in ("staff", "operating")
+    )
+    services.update_budget_line(
+        line=kept, actor=coordinator, label="Animation des ateliers", planned=kept.planned
+    )
+    services.remove_budget_line(line=dropped, actor=coordinator)
     evaluated = fiches.get(state=ActionState.EVALUATION, evaluation_report__isnull=False)
     services.update_evaluation_report(action=evaluated, actor=coordinator, difficulties="Aucune")
     granted = FundingRequest.objects.filter(action__programme=cls, state="granted").first()
@@ -118,6 +131,15 @@ def _every_kind_of_event() -> Programme:
     membership = Membership.objects.get(programme=cls, user=users["cotech"])
     services.save_structure(membership, actor=coordinator, data={"role": Role.COPIL})
     services.erase_expired_contacts(today=datetime.date(2100, 1, 1))
+    pending = Signature.objects.filter(signing__programme=cls, state="pending").first()
+    signer = Membership.objects.filter(
+        programme=cls, role=pending.role, organisation=pending.organisation
+    ).first()
+    services.refuse(signature=pending, actor=signer.user, reason="Montant à revoir")
+    services.remove_document(document=cls.documents.first(), actor=coordinator)
+    services.erase_contact(
+        contact=Contact.objects.filter(programmes=cls).first(), actor=coordinator
+    )
     return cls
 
 

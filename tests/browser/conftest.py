@@ -115,6 +115,7 @@ def demo_server(tmp_path_factory, mail_dir):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SITE_URL")}
     env.update(
         SQLITE_PATH=str(tmp_path_factory.mktemp("demo") / "demo.sqlite3"),
+        MEDIA_ROOT=str(tmp_path_factory.mktemp("media")),
         DEBUG="1",
         DJANGO_SETTINGS_MODULE="config.settings",
         # Development's sending after each request, into files the tests read.

@@ -57,7 +57,7 @@ def test_the_diff_shows_labels_and_french_values(client, world):
     assert fiche["niveau de participation"] == ("Consultation", "Co-construction")
     assert fiche["public visé"] == ("Habitants des quartiers prioritaires", "Collégiens")
     budget = dict((label, after) for label, _before, after in page.context["parts"])
-    assert "2026 · Communication · 1\u202f200,00 €" in [
+    assert "2026 · Communication · Communication · 1\u202f200,00 €" in [
         row.replace("\xa0", "\u202f") for row in budget["Budget prévisionnel"]
     ]
 

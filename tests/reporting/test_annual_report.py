@@ -178,7 +178,7 @@ def test_participation(built):
         ("Coordonnateur·rice", 2),
         ("Comité de pilotage (COPIL)", 2),
         ("Comité technique (COTECH)", 1),
-        ("Signataire / financeur", 2),
+        ("Financeur", 2),
         ("Membre d'un groupe de travail", 1),
     ]
     assert (part.reports_written, part.reports_with_participation, part.reports) == (0, 0, [])

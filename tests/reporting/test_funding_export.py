@@ -17,7 +17,7 @@ from spreadsheet import DATE, MONEY
 from tests.world import action_in, build_world, new_action
 from workflows import services
 
-SHEETS = ["Suivi des financements", "Par financeur", "Versements", "Budget"]
+SHEETS = ["Suivi des financements", "Par financeur", "Versements", "Budget", "Plan de financement"]
 
 
 def _workbook(client, world, **params):

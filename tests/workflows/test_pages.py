@@ -326,11 +326,16 @@ def test_bad_budget_line_is_refused_with_a_message_and_nothing_saved(client, wor
     response = client.post(add, good, follow=True)
     assert "depuis que vous avez ouvert la page" in response.content.decode()
     assert "Ajout d&#x27;une ligne budgétaire" in response.content.decode()
-    # The same year and category from an up-to-date page: refused with a readable message.
+    # The same year, category and label (the category's name, none typed) from an up-to-date
+    # page: a double entry, refused with a readable message.
     response = client.post(add, {**good, **seen(action)}, follow=True)
-    assert "existe déjà" in response.content.decode()
+    assert "déjà une ligne de ce libellé" in response.content.decode()
     assert Action.objects.get(pk=action.pk).budget_lines.count() == 1
     assert AuditEvent.objects.count() == events + 1
+    # Another line of the same category and year, with its own label: the plan has two.
+    client.post(add, {**good, **seen(action), "budget-label": "Vacations d'animation"})
+    labels = Action.objects.get(pk=action.pk).budget_lines.values_list("label", flat=True)
+    assert sorted(labels) == ["Frais de personnel", "Vacations d'animation"]
 
 
 def test_a_reader_cannot_add_to_the_fiche(client, world):

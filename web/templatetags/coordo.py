@@ -1,5 +1,6 @@
 from django import template
-from django.template.defaultfilters import floatformat
+
+from projects import financing
 
 register = template.Library()
 
@@ -12,7 +13,8 @@ def lookup(mapping, key):
 
 @register.filter
 def euros(value):
-    """``3 210,00 €`` in French (grouped thousands, two decimals, localised)."""
+    """``3 210,00 €`` in French (grouped thousands, two decimals, localised): the same
+    writing as the messages of the rules (``projects.financing.euros``)."""
     if value is None or value == "":
         return "—"
-    return f"{floatformat(value, '2g')} €"
+    return financing.euros(value)

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -25,6 +26,7 @@ from audit.export import EXPORT_ROLES
 from audit.labels import Labels
 from audit.models import AuditEvent
 from projects import lifecycle
+from projects.financing import FinancingPlan
 from projects.models import ACTIVE_STATES, Action, ActionState, Organisation, Origin, Programme
 from projects.permissions import (
     get_visible_action,
@@ -38,7 +40,15 @@ from workflows.filters import ActionFilter
 from workflows.services.runner import roles_label
 
 from ..evaluation_section import evaluation_section
-from ..forms import BudgetLineForm, FicheForm, FundingRequestForm, IndicatorForm, OpinionForm
+from ..forms import (
+    BudgetActualForm,
+    BudgetLineEditForm,
+    BudgetLineForm,
+    FicheForm,
+    FundingRequestForm,
+    IndicatorForm,
+    OpinionForm,
+)
 from ..pages import (
     PAGE_SIZE,
     client_ip,
@@ -50,6 +60,8 @@ from ..pages import (
     status,
     without_page,
 )
+from .contract import contract_card
+from .documents import documents_context
 from .proposals import may_moderate
 
 
@@ -116,6 +128,15 @@ def _action_list(request: HttpRequest, programme: Programme | None) -> HttpRespo
             .only("pk", "programme_id", "title", "state")[:20]
             if programme
             else [],
+            "contract": contract_card(programme) if programme else None,
+            "documents": documents_context(
+                request.user,
+                programme,
+                programme.documents.filter(action=None, meeting=None),
+                roles=roles,
+            )
+            if programme
+            else None,
             "can_set_up": programme is not None
             and services.may_set_up(request.user, [programme.pk]),
         },
@@ -160,6 +181,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     roles = services.roles_on(user, action)
     task = queues.open_task(action)
     stage = flows.stage_of(task) if task else None
+    plan = _financing_plan(user, action, roles)
     return render(
         request,
         "coordo/action.html",
@@ -183,9 +205,10 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if services.REQUEST.allows(user, action, roles=roles)
             else None,
             "snapshots": action.snapshots.select_related("submitted_by").order_by("-version"),
-            "budget_lines": action.budget_lines.all(),
+            "plan": plan,
+            "can_enter_actual": services.ENTER_ACTUAL.allows(user, action, roles=roles),
             "indicators": action.indicators.all(),
-            "funding_requests": action.funding_requests.select_related("funder"),
+            "funding_requests": plan.requests,
             "partners": action.partners.all(),
             "evaluation": evaluation_section(user, action, roles),
             "outcome": _outcome(action),
@@ -197,8 +220,33 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if any(o.step.name == "merge" for o in services.offered(user, action, roles=roles))
             else [],
             "working_groups": action.programme.working_groups.all(),
+            "documents": documents_context(user, action, action.documents.all(), roles=roles),
         },
     )
+
+
+def _financing_plan(user, action: Action, roles: set[str]) -> FinancingPlan:
+    """The fiche's financing plan (three queries, whatever its number of lines and requests),
+    each line with the forms the user may use on it: change or remove it while the fiche is
+    prepared, enter what it cost while it is carried out."""
+    plan = FinancingPlan(
+        action,
+        lines=action.budget_lines.all(),
+        requests=action.funding_requests.select_related("funder")
+        .prefetch_related("tranches")
+        .order_by("year", "funder__name", "pk"),
+    )
+    can_edit = services.EDIT.allows(user, action, roles=roles)
+    can_enter_actual = services.ENTER_ACTUAL.allows(user, action, roles=roles)
+    for line in plan.lines:
+        prefix = f"ligne{line.pk}"
+        if can_edit:
+            line.edit_form = BudgetLineEditForm(
+                prefix=prefix, initial={"label": line.label, "planned": line.planned}
+            )
+        if can_enter_actual:
+            line.actual_form = BudgetActualForm(prefix=prefix, initial={"actual": line.actual})
+    return plan
 
 
 def _outcome(action: Action) -> str:
@@ -403,6 +451,73 @@ def action_add_part(request: HttpRequest, pk: int, part: str) -> HttpResponse:
         done,
     )
     return redirect("coordo:action", pk=action.pk)
+
+
+# What can be done to a budget line from the fiche page: the form, the service, the rule it
+# checks (asked first, so that a role that may only read gets a 403 whatever it posted).
+BUDGET_LINE_CHANGES = {
+    "modifier": (
+        BudgetLineEditForm,
+        services.update_budget_line,
+        services.EDIT,
+        _("Ligne budgétaire modifiée."),
+    ),
+    "realise": (
+        BudgetActualForm,
+        services.record_budget_actual,
+        services.ENTER_ACTUAL,
+        _("Réalisé enregistré."),
+    ),
+    "supprimer": (
+        None,
+        services.remove_budget_line,
+        services.EDIT,
+        _("Ligne budgétaire supprimée."),
+    ),
+}
+
+
+@require_POST
+@login_required
+def budget_line_change(request: HttpRequest, pk: int, line: int, what: str) -> HttpResponse:
+    """Change a line of the fiche's financing plan, enter what it cost, or remove it."""
+    action = get_visible_action(request.user, pk)
+    if what not in BUDGET_LINE_CHANGES:
+        raise Http404(_("Modification inconnue."))
+    form_class, service, rule, done = BUDGET_LINE_CHANGES[what]
+    refusal = rule.refusal(request.user, action)
+    if refusal and refusal.rule == "role":
+        raise PermissionDenied(refusal.message)
+    back = reverse("coordo:action", args=[action.pk]) + "#plan-de-financement"
+    budget_line = action.budget_lines.filter(pk=line).first()
+    if budget_line is None:  # removed meanwhile (another tab, another person)
+        messages.error(
+            request,
+            _(
+                "Cette ligne budgétaire n'existe plus (supprimée entre-temps) : rien n'a été "
+                "enregistré."
+            ),
+        )
+        return redirect(back)
+    data = {}
+    if form_class is not None:
+        form = form_class(request.POST, prefix=f"ligne{line}")
+        if not form.is_valid():
+            form_messages(request, form, prefix=f"« {budget_line.label} » — ")
+            return redirect(back)
+        data = form.cleaned_data
+    run_from_page(
+        request,
+        lambda: service(
+            line=budget_line,
+            actor=request.user,
+            seen=seen(request),
+            ip=client_ip(request),
+            **data,
+        ),
+        done,
+    )
+    return redirect(back)
 
 
 @require_POST

@@ -46,6 +46,7 @@ from ..pages import (
     seen,
     without_page,
 )
+from .documents import documents_context
 
 
 def _filtered(request: HttpRequest, programme: Programme) -> FundingFilter:
@@ -163,6 +164,13 @@ def funding_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and bool(roles & flows.FUNDER_STAGE.roles)
             and task.owner_id != user.pk,
             "tranches": funding_request.tranches.all(),
+            "documents": documents_context(
+                user,
+                funding_request,
+                funding_request.documents.all(),
+                roles=roles,
+                tranches=funding_request.tranches.all(),
+            ),
             "transitions": transitions,
             "can_plan": services.PLAN_PAYMENT.allows(user, funding_request, roles=roles),
             "can_receive": services.RECEIVE_PAYMENT.allows(user, funding_request, roles=roles),

@@ -54,6 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 task_lists.ordered_tasks(queue.exclude(owner=request.user))[:TASK_LIST_SIZE]
             ),
             "open_count": queue.exclude(owner=request.user).count(),
+            "can_create_programme": services.may_create_programme(request.user),
             "escalated": task_lists.task_rows(
                 task_lists.ordered_tasks(queues.escalated_tasks(request.user))[:TASK_LIST_SIZE]
             ),

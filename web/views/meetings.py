@@ -22,6 +22,7 @@ from workflows import services
 
 from ..forms import AgendaItemForm, CancelForm, MeetingForm, MinutesForm, RescheduleForm
 from ..pages import client_ip, form_errors, form_messages, run_from_page, seen, status
+from .documents import documents_context
 
 
 @login_required
@@ -133,6 +134,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "errors": errors,
             "error_item": int(errors["item"][0]) if errors.get("item") else None,
             "version": version,
+            "documents": documents_context(request.user, meeting, meeting.documents.all()),
         },
         status=400 if errors else 200,
     )

@@ -11,6 +11,7 @@ here; each exposes the predicate the pages use to offer it (``Rule.allows``,
 from .actions import (
     COMMENT,
     EDIT,
+    ENTER_ACTUAL,
     MEMBERS,
     OPINE,
     PROPOSE,
@@ -21,8 +22,44 @@ from .actions import (
     fiche_snapshot,
     give_opinion,
     proposal_refusal,
+    record_budget_actual,
+    remove_budget_line,
     take_up,
     update_action,
+    update_budget_line,
+)
+from .contracts import (
+    AMENDMENT_FIELDS,
+    PREPARE,
+    cancel_agreement_signing,
+    create_amendment,
+    open_agreement_signing,
+    prepare_evaluation,
+    refuse,
+    sign,
+    update_amendment,
+    write_evaluation,
+)
+from .directory import (
+    KEEP_DIRECTORY,
+    add_contact,
+    add_organisation,
+    coordinated_programmes,
+    erase_contact,
+    may_keep,
+    organisation_refusal,
+    renamable,
+    set_partners,
+    update_contact,
+    update_organisation,
+)
+from .documents import (
+    ATTACH,
+    attach_document,
+    document_owner,
+    may_attach,
+    owner_kind,
+    remove_document,
 )
 from .evaluation import (
     MEASURE,
@@ -58,7 +95,23 @@ from .meetings import (
     write_minutes,
 )
 from .participation import erase_expired_contacts, submit_resident_proposal
-from .programme import may_set_up, save_structure, set_signatories
+from .programme import (
+    IDENTITY_FIELDS,
+    add_axis,
+    add_member,
+    add_objective,
+    change_membership,
+    create_programme,
+    end_membership,
+    invite_member,
+    may_create_programme,
+    may_set_up,
+    move_in_tree,
+    programme_creation_refusal,
+    save_structure,
+    set_retired,
+    set_signatories,
+)
 from .runner import Offer, Refused, Rule, offered, roles_on, step_refusal
 from .tasks import release_task, take_task
 from .transitions import transition

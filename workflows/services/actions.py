@@ -30,7 +30,7 @@ from projects.models import (
 from projects.permissions import holds_role, roles_in
 
 from .. import flows, notices
-from .runner import Refused, Rule, check_seen, lock, record, run_step, text_input
+from .runner import Refused, Rule, check_seen, lock, record, run_step, text_input, validated
 
 FICHE_EDITORS = frozenset({Role.COORDINATOR, Role.WG_MEMBER, Role.ACTION_LEAD})
 # Every member proposes (the seeds: « la proposition d'actions » is the task to share); the
@@ -46,6 +46,14 @@ EDIT = Rule(
 )
 COMMENT = Rule(_("Commenter la fiche"), FICHE_EDITORS | {Role.COPIL, Role.COTECH})
 OPINE = Rule(_("Rendre l'avis du COTECH"), frozenset({Role.COTECH}), (ActionState.COPIL_REVIEW,))
+# Budget lines are added, changed and removed with the fiche (``EDIT``: before the COPIL);
+# what they actually cost is entered while the fiche is carried out and evaluated, by the
+# coordination or the lead of the fiche's organisation.
+ENTER_ACTUAL = Rule(
+    _("Saisir le réalisé du budget"),
+    frozenset({Role.COORDINATOR, Role.ACTION_LEAD}),
+    (ActionState.IMPLEMENTATION, ActionState.EVALUATION),
+)
 
 
 def _fiche_values(action: Action) -> dict[str, object]:
@@ -150,6 +158,15 @@ def _part(action: Action, actor, seen: int | None) -> Action:
     return locked
 
 
+def _line_label(label: str, category: str) -> str:
+    """The label typed, or the category's name (in the trail's language) when none is."""
+    label = text_input(label)
+    if label or category not in BudgetLine.Category.values:
+        return label
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(BudgetLine.Category(category).label)
+
+
 @transaction.atomic
 def add_budget_line(
     *,
@@ -159,14 +176,122 @@ def add_budget_line(
     category: str,
     planned: Decimal,
     actual: Decimal = Decimal("0"),
+    label: str = "",
     seen: int | None = None,
     ip: str | None = None,
 ) -> BudgetLine:
+    """A line of the financing plan (several per category and year, each with its label;
+    without one, the category's name)."""
     locked = _part(action, actor, seen)
-    line = BudgetLine(action=locked, year=year, category=category, planned=planned, actual=actual)
+    line = BudgetLine(
+        action=locked,
+        year=year,
+        category=category,
+        label=_line_label(label, category),
+        planned=planned,
+        actual=actual,
+    )
     return record(
         line, programme_id=locked.programme_id, actor=actor, event="add_budget_line", ip=ip
     )
+
+
+def _budget_line(line: BudgetLine, actor, seen: int | None, rule: Rule) -> BudgetLine:
+    """The line, locked with its fiche, once the rule (on the fiche: role, then state) and
+    the version of the fiche the actor saw are checked."""
+    locked_action = lock(Action(pk=line.action_id))
+    rule.check(actor, locked_action)
+    check_seen(locked_action, seen)
+    locked = (
+        BudgetLine.objects.select_for_update()
+        .filter(pk=line.pk, action_id=locked_action.pk)
+        .first()
+    )
+    if locked is None:
+        raise Refused(
+            "already_moved",
+            _("Cette ligne budgétaire a été supprimée entre-temps : rien n'a été enregistré."),
+        )
+    locked.action = locked_action
+    return locked
+
+
+@transaction.atomic
+def update_budget_line(
+    *,
+    line: BudgetLine,
+    actor,
+    label: str,
+    planned: Decimal,
+    seen: int | None = None,
+    ip: str | None = None,
+) -> BudgetLine:
+    """While the fiche is prepared: what a line pays for and its planned amount."""
+    locked = _budget_line(line, actor, seen, EDIT)
+    before = {"label": locked.label, "planned": locked.planned}
+    locked.label, locked.planned = text_input(label), planned
+    validated(locked)
+    after = {"label": locked.label, "planned": locked.planned}
+    if not chain.field_changes(before, after):
+        return locked
+    return record(
+        locked,
+        programme_id=locked.action.programme_id,
+        actor=actor,
+        event="update_budget_line",
+        before=before,
+        after=after,
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def record_budget_actual(
+    *,
+    line: BudgetLine,
+    actor,
+    actual: Decimal,
+    seen: int | None = None,
+    ip: str | None = None,
+) -> BudgetLine:
+    """While the fiche is carried out and evaluated: what a line actually cost (réalisé),
+    entered by the coordination or the lead of the fiche's organisation."""
+    locked = _budget_line(line, actor, seen, ENTER_ACTUAL)
+    before = {"actual": locked.actual}
+    locked.actual = actual
+    validated(locked)
+    if not chain.field_changes(before, {"actual": locked.actual}):
+        return locked
+    return record(
+        locked,
+        programme_id=locked.action.programme_id,
+        actor=actor,
+        event="record_budget_actual",
+        before=before,
+        after={"actual": locked.actual},
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def remove_budget_line(
+    *, line: BudgetLine, actor, seen: int | None = None, ip: str | None = None
+) -> None:
+    """Before the fiche goes to the COPIL: a line taken out of the plan (the trail keeps
+    what it said)."""
+    locked = _budget_line(line, actor, seen, EDIT)
+    before = {
+        name: getattr(locked, name) for name in ("year", "category", "label", "planned", "actual")
+    }
+    chain.record(
+        programme_id=locked.action.programme_id,
+        actor=actor,
+        obj=locked,
+        event="remove_budget_line",
+        changes=chain.field_changes(before, dict.fromkeys(before)),
+        ip=ip,
+    )
+    locked.delete()
 
 
 @transaction.atomic
@@ -324,6 +449,7 @@ def fiche_snapshot(action: Action) -> dict:
                 {
                     "year": line.year,
                     "category": line.category,
+                    "label": line.label,
                     "planned": chain.json_value(line.planned),
                 }
                 for line in action.budget_lines.all()

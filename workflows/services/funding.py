@@ -3,20 +3,18 @@ planned and received payments."""
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-import uploads
 from funding.models import FundingRequest, Tranche
 from projects import lifecycle
 from projects.models import EDITABLE_STATES, Action, ActionState, Role
 
 from .. import flows, notices
+from . import contracts
 from .runner import (
     Refused,
     Rule,
@@ -25,6 +23,7 @@ from .runner import (
     record,
     roles_on,
     run_step,
+    stored_upload,
     target,
     text_input,
 )
@@ -105,20 +104,20 @@ def run_transition(
                 ),
             )
         extra_roles = _step(request, name).on_behalf
-    stored, extra_changes = "", None
-    if decision_letter is not None:
-        kind, digest = _checked(decision_letter)
-        stored = default_storage.save(
-            f"financements/decisions/{uuid.uuid4().hex}.{kind.extension}", decision_letter
-        )
-        kwargs["letter"] = stored
-        extra_changes = {"decision_letter_sha256": [None, digest]}
-        if extra_roles:
-            comment = (
-                f"Décision saisie par la coordination pour {request.funder}, courrier joint : "
-                f"{decision_letter.name}. {comment}"
-            ).strip()
-    try:
+    with stored_upload(decision_letter, "decision_letter", "financements/decisions") as (
+        stored,
+        _kind,
+        digest,
+    ):
+        extra_changes = None
+        if stored:
+            kwargs["letter"] = stored
+            extra_changes = {"decision_letter_sha256": [None, digest]}
+            if extra_roles:
+                comment = (
+                    f"Décision saisie par la coordination pour {request.funder}, courrier "
+                    f"joint : {decision_letter.name}. {comment}"
+                ).strip()
         locked, _left = run_step(
             request,
             name,
@@ -132,22 +131,13 @@ def run_transition(
         )
         with notices.acting(actor):
             flows.sync_funder_tasks(action=locked.action, actor=actor)
+            if name == "grant":  # the agreement, signed by the funder and the lead
+                contracts.open_agreement_signing(locked)
+        if name == "sign_agreement":  # recorded (signed on paper): no round left to sign
+            contracts.cancel_agreement_signing(locked)
         if name in ("grant", "refuse"):
             notices.funder_decided(locked, name)
-    except BaseException:
-        if stored:
-            default_storage.delete(stored)  # nothing of a refused change stays behind
-        raise
     return locked
-
-
-def _checked(document) -> tuple[uploads.Kind, str]:
-    """What an accepted document is and its SHA-256, or ``Refused`` saying what is accepted."""
-    try:
-        kind = uploads.check(document, document.size)
-    except uploads.UploadRefused as exc:
-        raise Refused("invalid", exc.message, {"decision_letter": [exc.message]}) from exc
-    return kind, uploads.sha256(document)
 
 
 @transaction.atomic

@@ -95,6 +95,7 @@ def import_workbook(
                 category=row.category,
                 planned=row.planned,
                 actual=row.actual,
+                label=row.label,
                 ip=ip,
             ),
         )

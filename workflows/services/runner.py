@@ -10,17 +10,22 @@ A refusal raises ``Refused`` with its rule; nothing is left behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, models, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from viewflow.fsm import FSMField, TransitionConditionsUnmet
 
+import uploads
 from audit import chain
 from audit.labels import Labels
+from contracts.models import Amendment, Evaluation, Signing
 from funding.models import FundingRequest, Tranche
 from projects import calendar, lifecycle
 from projects.models import Action, Meeting, Opinion, Programme, ResidentProposal, Role
@@ -73,6 +78,12 @@ def target(obj: models.Model) -> Target:
         return Target(obj.programme_id, {}, _("La proposition d'habitant"))
     if isinstance(obj, Opinion):
         return Target(obj.action.programme_id, action_scopes(obj.action), _("L'avis"))
+    if isinstance(obj, Amendment):
+        return Target(obj.programme_id, {}, _("L'avenant"))
+    if isinstance(obj, Evaluation):
+        return Target(obj.programme_id, {}, _("L'évaluation du contrat"))
+    if isinstance(obj, Signing):
+        return Target(obj.programme_id, {}, _("Le tour de signatures"))
     raise TypeError(f"No target for {type(obj).__name__}")
 
 
@@ -80,7 +91,7 @@ def programme_of(obj: models.Model) -> Programme:
     """The programme an object belongs to (loaded with the object when it is locked)."""
     if isinstance(obj, Programme):
         return obj
-    if isinstance(obj, Action | Meeting):
+    if isinstance(obj, Action | Meeting | Amendment | Evaluation | Signing):
         return obj.programme
     if isinstance(obj, FundingRequest):
         return obj.action.programme
@@ -104,6 +115,10 @@ def roles_on(actor, obj: models.Model) -> set[str]:
     """The actor's roles that apply to ``obj`` (one query): pass them to the predicates below
     when a page asks several of them."""
     where = target(obj)
+    if isinstance(obj, Programme | Amendment | Evaluation | Signing):
+        # The contract is everyone's: a signatory, a funder or a lead counts whatever the
+        # organisation they hold the role for.
+        return roles_in(actor, where.programme_id)
     return roles_for(actor, programme_id=where.programme_id, scopes=where.scopes)
 
 
@@ -150,6 +165,9 @@ _LOCK_RELATED = {
     ResidentProposal: ("programme",),
     FundingRequest: ("action__programme", "funder"),
     Tranche: ("request__action__programme", "request__funder"),
+    Amendment: ("programme",),
+    Evaluation: ("programme",),
+    Signing: ("programme", "amendment", "funding_request__action"),
 }
 
 
@@ -225,7 +243,8 @@ class Rule:
         """Whoever proposed it, still a member of the programme (in any role: a funder's or
         an action lead's role need not apply to the fiche)."""
         return (
-            lifecycle.state_of(obj) in self.proposer_states
+            bool(self.proposer_states)
+            and lifecycle.state_of(obj) in self.proposer_states
             and getattr(obj, "created_by_id", None) == actor.pk
             and bool(held or roles_in(actor, target(obj).programme_id))
         )
@@ -283,6 +302,8 @@ def offered(actor, obj: models.Model, *, roles: set[str], extra_roles=frozenset(
     """The transitions leaving the object's state that the actor's roles cover."""
     offers = []
     for step in lifecycle.available(obj):
+        if step.automatic:
+            continue
         refusal = step_refusal(actor, obj, step.name, roles=roles, extra_roles=extra_roles)
         if refusal is None or refusal.rule == "separation":
             offers.append(Offer(step, refusal))
@@ -474,3 +495,27 @@ def record(
         ip=ip,
     )
     return obj
+
+
+@contextmanager
+def stored_upload(
+    document, field: str, folder: str, *, limit: int = uploads.MAX_BYTES, text: bool = False
+) -> Iterator[tuple[str, uploads.Kind | None, str]]:
+    """Check an uploaded document by its content and size (``Refused`` naming ``field`` and
+    saying what is accepted), store it under ``folder`` and give its path, kind and SHA-256 to
+    the change; if the change fails, the stored file is removed: nothing of a refused change
+    stays behind. No document (None): nothing is stored, ``("", None, "")``."""
+    if document is None:
+        yield "", None, ""
+        return
+    try:
+        kind = uploads.check(document, document.size, limit=limit, text=text)
+    except uploads.UploadRefused as exc:
+        raise Refused("invalid", exc.message, {field: [exc.message]}) from exc
+    digest = uploads.sha256(document)
+    stored = default_storage.save(f"{folder}/{uuid.uuid4().hex}.{kind.extension}", document)
+    try:
+        yield stored, kind, digest
+    except BaseException:
+        default_storage.delete(stored)
+        raise

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from django.db import models, transaction
 
+from contracts.models import Amendment, Evaluation
 from funding.models import FundingRequest
 from projects import lifecycle
-from projects.models import Action, ResidentProposal
+from projects.models import Action, Programme, ResidentProposal
 
-from . import actions, funding, participation
+from . import actions, contracts, funding, participation
 from .runner import run_step
 
 
@@ -37,6 +38,12 @@ def transition(
         run = funding.run_transition
     elif isinstance(obj, ResidentProposal):
         run = participation.run_transition
+    elif isinstance(obj, Programme):
+        run = contracts.run_programme_transition
+    elif isinstance(obj, Amendment):
+        run = contracts.run_amendment_transition
+    elif isinstance(obj, Evaluation):
+        run = contracts.run_evaluation_transition
     else:
         return run_step(obj, name, actor=actor, seen=seen, comment=comment, ip=ip, **kwargs)[0]
     return run(obj, name, actor=actor, seen=seen, comment=comment, ip=ip, **kwargs)

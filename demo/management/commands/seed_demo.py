@@ -19,8 +19,10 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from demo import contract, participation, paths
+from demo import directory as demo_directory
+from demo import documents as demo_documents
 from demo import fiches as demo
-from demo import participation
 from demo import region as demo_region
 from demo.territory import (
     BENCH_NAME,
@@ -36,6 +38,7 @@ from demo.territory import (
     INDICATORS,
     LEAD_USERS,
     ORGANISATIONS,
+    SIGNATORY_USERS,
     USERS,
 )
 from notifications.sending import send_pending
@@ -147,15 +150,13 @@ class Command(BaseCommand):
         }
         for prog, _, groups in structure.values():
             self._memberships(coordinator, prog, users, orgs, groups)
-        # The programmes themselves go through their lifecycle: signed, now in force.
+        # The contracts: sent for signature by the COPIL, signed by each signatory's person
+        # (not its funding officer), in force with the last signature.
+        signers = {orgs[key].pk: users[name] for key, name in SIGNATORY_USERS.items()}
         for prog, _, _ in structure.values():
-            prog = services.transition(prog, "send_for_signature", actor=users["coordinatrice"])
-            services.transition(
-                prog,
-                "enter_into_force",
-                actor=users["elue"],
-                comment="Contrat signé par l'ensemble des signataires.",
-            )
+            own = {pk: signers[pk] for pk in prog.signatories.values_list("pk", flat=True)}
+            paths.signatory_memberships(prog, actor=coordinator, signers=own)
+            paths.contract_signed(prog, copil=users["elue"], signers=own)
         funders = {orgs[key].pk: users[username] for key, username in FUNDER_USERS.items()}
         to_evaluate = {"CLS"}  # the first fiche in evaluation of the CLS only
         for kind, axis_no, obj_index, title, lead, group, funding, state in FICHES:
@@ -188,6 +189,12 @@ class Command(BaseCommand):
                 evaluated=evaluated,
             )
             demo.bring_to(state, fiche, programme=prog, cast=cast)
+        contract.seed(
+            cls=Programme.objects.get(pk=cls.pk),
+            users=users,
+            orgs=orgs,
+            signers={key: users[name] for key, name in SIGNATORY_USERS.items()},
+        )
         cls_groups = structure["CLS"][2]
         participation.seed(cls=cls, groups=cls_groups, users=users, orgs=orgs)
         # The next COPIL of each programme is convened: its agenda lists what awaits it.
@@ -199,6 +206,8 @@ class Command(BaseCommand):
                 date=timezone.make_aware(datetime.datetime(2026, 12, 10, 14, 0)),
                 place="Hôtel de ville de Lys-sur-Marque, salle du conseil",
             )
+        demo_directory.seed(cls=cls, clsm=clsm, users=users, orgs=orgs)
+        demo_documents.seed(cls=cls, users=users)
 
     def _users(self) -> dict:
         User = get_user_model()
