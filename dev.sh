@@ -3,6 +3,8 @@
 #   ./dev.sh start   install, create the SQLite database with demo data, serve on 127.0.0.1:8000
 #   ./dev.sh test    install with the test tools, lint (ruff, import layers), run the whole test suite
 #                    (on SQLite, or on PostgreSQL when DATABASE_URL points to one)
+#   ./dev.sh serve   production start: collect static files, migrate, cache table, gunicorn
+#                    (settings from the environment: docs/deploy.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -15,7 +17,9 @@ install() {
       echo "Coordo needs Python 3.11 or newer ($PYTHON is $("$PYTHON" --version))." >&2; exit 1; }
     "$PYTHON" -m venv "$VENV"
   fi
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".$1"
+  # The versions CI tested, pinned by requirements.lock (regenerate: docs/deploy.md).
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -c requirements.lock -e ".$1"
 }
 
 case "${1:-}" in
@@ -48,8 +52,17 @@ MSG
     "$VENV/bin/python" manage.py makemigrations --check --dry-run -v 0
     exec "$VENV/bin/python" -m pytest "${@:2}"
     ;;
+  serve)
+    install ""
+    "$VENV/bin/python" manage.py collectstatic --noinput -v 0
+    "$VENV/bin/python" manage.py migrate --noinput -v 0
+    "$VENV/bin/python" manage.py createcachetable
+    exec "$VENV/bin/gunicorn" config.wsgi --bind "${BIND:-127.0.0.1:8000}" \
+      --workers "${WORKERS:-4}" --timeout "${TIMEOUT:-60}" --access-logfile - \
+      --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+    ;;
   *)
-    echo "usage: ./dev.sh start | ./dev.sh test [pytest options]" >&2
+    echo "usage: ./dev.sh start | ./dev.sh test [pytest options] | ./dev.sh serve" >&2
     exit 2
     ;;
 esac

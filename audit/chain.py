@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import hmac
 import ipaddress
 import json
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -30,6 +32,8 @@ from projects.models import Programme
 from .models import AuditEvent
 
 GENESIS_HASH = "0" * 64
+
+security_log = logging.getLogger("coordo.security")
 
 
 def json_value(value: object) -> object:
@@ -86,11 +90,25 @@ def canonical_content(event: AuditEvent) -> str:
         "ip": event.ip,
         "prev_hash": event.prev_hash,
     }
+    if event.key_id:  # bound to the seal: a keyed event cannot pass for an unkeyed one
+        content["key"] = event.key_id
     return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(canonical_content(event).encode("utf-8")).hexdigest()
+    """The event's seal: HMAC-SHA256 with its key (held outside the database, so that whoever
+    holds only the database cannot recompute it), or SHA-256 for an unkeyed event."""
+    content = canonical_content(event).encode("utf-8")
+    if event.key_id:
+        key = settings.AUDIT_CHAIN_KEYS.get(event.key_id)
+        if key is None:
+            raise UnknownKey(event.key_id)
+        return hmac.new(key, content, hashlib.sha256).hexdigest()
+    return hashlib.sha256(content).hexdigest()
+
+
+class UnknownKey(Exception):
+    """An event sealed with a key this installation does not hold (AUDIT_CHAIN_KEYS)."""
 
 
 def action_of(obj: models.Model) -> int | None:
@@ -169,10 +187,23 @@ def record(
         changes=changes or {},
         comment=json_value(comment) or "",  # a translatable label is kept in French
         ip=stored_ip(ip),
+        key_id=settings.AUDIT_CHAIN_KEY_ID,
         prev_hash=last["hash"] if last else GENESIS_HASH,
     )
     ev.hash = compute_hash(ev)
     ev.save(force_insert=True)
+    if ev.object_type == "projects.membership":  # who may do what changed: the security log
+        security_log.info(
+            "permission_change",
+            extra={
+                "event": "permission_change",
+                "change": event,
+                "membership_id": obj.pk,
+                "user_id": getattr(obj, "user_id", None),
+                "actor_id": getattr(actor, "pk", None),
+                "programme_id": programme_id,
+            },
+        )
     return ev
 
 
@@ -187,12 +218,13 @@ class ChainReport:
     last_hash: str = GENESIS_HASH
 
 
-def verify_chain(*, programme_id: int) -> ChainReport:
-    """Walk the programme's chain in order; stop at the first event that does not fit."""
+def verify_chain(*, programme_id: int, using: str = "default") -> ChainReport:
+    """Walk the programme's chain in order (in the database ``using``); stop at the first
+    event that does not fit."""
     expected_seq = 1
     prev_hash = GENESIS_HASH
     count = 0
-    events = AuditEvent.objects.filter(programme_id=programme_id).order_by("seq")
+    events = AuditEvent.objects.using(using).filter(programme_id=programme_id).order_by("seq")
     for ev in events.iterator(chunk_size=2000):
         reason = ""
         if ev.seq != expected_seq:
@@ -205,8 +237,18 @@ def verify_chain(*, programme_id: int) -> ChainReport:
                 "le lien vers l'événement précédent est rompu "
                 "(événement supprimé, inséré ou réordonné)"
             )
-        elif compute_hash(ev) != ev.hash:
-            reason = "le contenu ne correspond plus à son empreinte (événement modifié)"
+        elif settings.AUDIT_CHAIN_KEYS and not ev.key_id and ev.pk > settings.AUDIT_UNKEYED_UNTIL:
+            reason = "événement non scellé par une clé alors qu'une clé est exigée (falsifié)"
+        else:
+            try:
+                sealed = compute_hash(ev) == ev.hash
+            except UnknownKey:
+                sealed = False
+            if not sealed:
+                reason = (
+                    "le contenu ne correspond plus à son empreinte (événement modifié, ou "
+                    "scellé sans la clé)"
+                )
         if reason:
             return ChainReport(programme_id, count, False, ev.pk, ev.seq, reason, prev_hash)
         count += 1

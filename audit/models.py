@@ -40,6 +40,9 @@ class AuditEvent(models.Model):
     changes = models.JSONField(_("modifications"), default=dict, blank=True)
     comment = models.TextField(_("commentaire"), blank=True)
     ip = models.GenericIPAddressField(_("adresse IP"), null=True, blank=True)
+    # The key that sealed the event (its id: the secret lives outside the database,
+    # AUDIT_CHAIN_KEYS); empty for an event sealed by a plain SHA-256 (no key configured).
+    key_id = models.CharField(_("clé"), max_length=32, blank=True, default="")
     prev_hash = models.CharField(_("empreinte précédente"), max_length=64)
     hash = models.CharField(_("empreinte"), max_length=64, unique=True)
 

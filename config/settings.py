@@ -1,10 +1,12 @@
 """Coordo settings, read from environment variables.
 
 Local use needs nothing: SQLite in the project folder, DEBUG on, a development key.
-Production: COORDO_ENV=production with SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL set;
-``python manage.py check --deploy`` then reports no warning.
+Production: COORDO_ENV=production with SECRET_KEY, AUDIT_CHAIN_KEYS, ALLOWED_HOSTS and
+DATABASE_URL set; ``python manage.py check --deploy`` then reports no warning. Every setting:
+docs/deploy.md.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -37,6 +39,24 @@ else:
     SECRET_KEY = os.environ.get("SECRET_KEY", "coordo-local-development-key-not-for-production-use")
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+
+# The audit chain's keys, "id:secret,id:secret" (the first seals new events, the others still
+# verify older ones: docs/deploy.md, key rotation). Held outside the database, so that whoever
+# holds only the database cannot rewrite the chain. Events up to AUDIT_UNKEYED_UNTIL (an event
+# id) may predate the keys.
+AUDIT_CHAIN_KEYS = {
+    key_id.strip(): secret.strip().encode()
+    for key_id, _, secret in (
+        item.partition(":") for item in os.environ.get("AUDIT_CHAIN_KEYS", "").split(",")
+    )
+    if key_id.strip() and secret.strip()
+}
+AUDIT_CHAIN_KEY_ID = next(iter(AUDIT_CHAIN_KEYS), "")
+AUDIT_UNKEYED_UNTIL = int(os.environ.get("AUDIT_UNKEYED_UNTIL", "0"))
+if PRODUCTION and min(map(len, AUDIT_CHAIN_KEYS.values()), default=0) < 32:
+    raise ImproperlyConfigured(
+        "COORDO_ENV=production needs AUDIT_CHAIN_KEYS (id:secret, 32+ random characters)."
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -65,6 +85,10 @@ INSTALLED_APPS = [
     "web",
     "api",
     "demo",
+    "config",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -74,11 +98,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "config.security.SecondFactorMiddleware",
     "viewflow.middleware.SiteMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.security.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "config.middleware.SendNotificationsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+if PRODUCTION:  # the collected static files, served by the application server itself
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -138,6 +169,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses while an account or address is locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling: after AXES_FAILURE_LIMIT failures for one account, or from one address,
+# logins are refused for AXES_COOLOFF_MINUTES — then they work again (never locked for good).
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "8"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.security.locked_out"
+AXES_CLIENT_IP_CALLABLE = "config.security.axes_client_ip"
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = "Coordo"
+# A session ends after SESSION_IDLE_MINUTES without a request.
+SESSION_COOKIE_AGE = 60 * int(os.environ.get("SESSION_IDLE_MINUTES", "120"))
+SESSION_SAVE_EVERY_REQUEST = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "coordo:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -151,8 +199,18 @@ USE_TZ = True  # stored in UTC
 TIME_ZONE = "Europe/Paris"  # shown in Paris time
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Production serves collected files through WhiteNoise: compressed, names hashed by content
+# (cached for ever by browsers). Development and tests read them where they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "config.static.StaticStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
 
@@ -227,20 +285,56 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# --- Headers ---------------------------------------------------------------------------------
+# Content-Security-Policy: scripts and styles from Coordo's own origin only (no inline script;
+# the Material frontend's inline style attributes need 'unsafe-inline' for styles), nothing
+# framed, forms posted to Coordo only.
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF, "'unsafe-inline'"],
+        "img-src": [_SELF, "data:"],
+        "font-src": [_SELF],
+        "connect-src": [_SELF],
+        "object-src": [_NONE],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": [_NONE],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+ADMIN_PATH = os.environ.get("ADMIN_PATH", "admin/").strip("/") + "/"
+
 # --- Production hardening -------------------------------------------------------------------
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    X_FRAME_OPTIONS = "DENY"
 
+# Logs on the standard error, one JSON object a line with LOG_FORMAT=json. The security log
+# ("coordo.security": failed logins, lockouts, refusals, permission changes) names people by
+# their user id only.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "config.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if os.environ.get("LOG_FORMAT") == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "coordo.security": {"level": os.environ.get("SECURITY_LOG_LEVEL", "INFO")},
+        "axes": {"level": "WARNING"},
+    },
 }

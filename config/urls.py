@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from viewflow.urls import Site
 
+from config import health
 from web.frontend import CoordoApp
-from web.views import language, public
+from web.views import language, public, two_factor
 
 site = Site(
     title="Coordo", primary_color="#0b6e4f", secondary_color="#52606d", viewsets=[CoordoApp()]
@@ -18,7 +20,9 @@ public_urls = [
 ]
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path(settings.ADMIN_PATH, admin.site.urls),
+    path("comptes/verification/", two_factor.verify_page, name="two-factor-verify"),
     path("comptes/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", language.set_language, name="set_language"),
     path("public/", include((public_urls, "public"))),

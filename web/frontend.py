@@ -27,6 +27,7 @@ from .views import region as region_views
 from .views import setup as setup_views
 from .views import summary as summary_views
 from .views import tokens as token_views
+from .views import two_factor as two_factor_views
 
 
 class IdConverter:
@@ -357,6 +358,7 @@ class CoordoApp(Application):
     action_partners_path = path(
         "actions/<id:pk>/partenaires/", directory_views.action_partners, name="action-partners"
     )
+    security_path = path("securite/", two_factor_views.security_page, name="security")
     # Documents (documents.py).
     document_attach_path = path(
         "documents/<slug:slug>/<id:pk>/joindre/",
@@ -383,6 +385,7 @@ def menu(request) -> dict:
         (reverse("coordo:inbox"), "assignment", _("Mes tâches")),
         (reverse("coordo:notifications"), "notifications", _("Notifications")),
         (reverse("coordo:api-tokens"), "key", _("Jetons d'API")),
+        (reverse("coordo:security"), "lock", _("Sécurité du compte")),
         (reverse("coordo:actions"), "list_alt", _("Toutes les fiches actions")),
     ]
     programmes = list(visible_programmes(request.user).order_by("name").only("pk", "name"))

@@ -3,6 +3,7 @@ refusal of the services is shown (403 for the role, a message otherwise), how fo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.http import HttpRequest
 from workflows.services import Refused
 
 PAGE_SIZE = 50
+security_log = logging.getLogger("coordo.security")
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -40,12 +42,27 @@ def run_from_page(request: HttpRequest, call: Callable, success: str) -> bool:
     try:
         call()
     except Refused as exc:
+        log_refusal(request, exc)
         if exc.rule == "role":
             raise PermissionDenied(exc.message) from exc
         messages.error(request, exc.message)
         return False
     messages.success(request, success)
     return True
+
+
+def log_refusal(request: HttpRequest, exc: Refused) -> None:
+    """A change refused by a rule, for the security log: the rule, who (by id) and where."""
+    user = getattr(request, "user", None)
+    security_log.info(
+        "refused",
+        extra={
+            "event": "refused",
+            "rule": exc.rule,
+            "user_id": user.pk if user is not None and user.is_authenticated else None,
+            "path": request.path,
+        },
+    )
 
 
 def form_errors(form, exc: Refused) -> None:

@@ -440,7 +440,10 @@ def test_an_invitation_creates_the_account_and_its_link_sets_a_password(
         {"new_password1": password, "new_password2": password},
     )
     assert response.status_code == 302
-    assert client.login(username="jeanne.martin", password=password)
+    logged_in = client.post(
+        reverse("login"), {"username": "jeanne.martin", "password": password}, follow=True
+    )
+    assert logged_in.context["user"].username == "jeanne.martin"
     assert client.get(reverse("coordo:programme", args=[world.programme.pk])).status_code == 200
     # The link served once.
     client.logout()

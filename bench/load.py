@@ -1,0 +1,229 @@
+"""Load on the production start (a benchmark, not a test): gunicorn + the database of
+``DATABASE_URL`` (PostgreSQL for figures that mean something), closed-loop users.
+
+    DATABASE_URL=postgres://… .venv/bin/python bench/load.py [--seed] [--workers 4]
+        [--saturation-users 20] [--saturation-seconds 60]
+        [--users 200] [--think 5] [--seconds 300]
+
+``--seed`` first migrates and seeds the demo into that database (``seed_demo``; the region's
+data — 200 programmes, 50,000 fiches — is not seeded by this script yet). Then it starts
+gunicorn with production settings and measures:
+
+(a) saturation: ``--saturation-users`` users with no think time cycle home → programme list →
+    fiche → inbox → dashboard (one in ten also posts a comment): requests per second;
+(b) a busy hour: ``--users`` users, each waiting ``--think`` seconds (±50 %) between requests,
+    for ``--seconds``: latency percentiles and errors.
+
+The load generator runs on the same machine (its threads share the cores with gunicorn).
+Prints the figures; the last line is JSON:
+``{"rps_saturation": …, "users": …, "p50_ms": …, "p95_ms": …, "p99_ms": …, "errors": …}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = str(ROOT / ".venv/bin/python")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LoopbackPolicy(http.cookiejar.DefaultCookiePolicy):
+    """Send the production's Secure cookies to the loopback server over HTTP, as browsers do
+    for localhost (TLS would end at the reverse proxy)."""
+
+    def return_ok_secure(self, cookie, request) -> bool:
+        return True
+
+
+class User:
+    """One person's browser: a cookie jar, logged in as the demo's coordinator."""
+
+    def __init__(self, base: str):
+        self.base = base
+        jar = http.cookiejar.CookieJar(policy=LoopbackPolicy())
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=60) as response:
+            return response.read().decode()
+
+    def post(self, page: str, data: dict, action: str | None = None) -> None:
+        """Post ``data`` as the form of ``page`` does (to ``action``, by default the page)."""
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', self.get(page))
+        body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": token.group(1)}).encode()
+        request = urllib.request.Request(
+            self.base + (action or page), data=body, headers={"Referer": self.base + page}
+        )
+        with self.opener.open(request, timeout=60) as response:
+            response.read()
+
+    def log_in(self) -> None:
+        self.post("/comptes/login/", {"username": "coordinatrice", "password": "coordo-demo"})
+
+
+def pages_of(user: User) -> list[str]:
+    """The cycle: home, the first programme's list, its first fiche, the inbox, its dashboard."""
+    home = user.get("/coordo/")
+    programme = re.search(r'href="(/coordo/dispositifs/\d+/)"', home).group(1)
+    fiche = re.search(r'href="(/coordo/actions/\d+/)"', user.get(programme)).group(1)
+    return ["/coordo/", programme, fiche, "/coordo/taches/", programme + "tableau-de-bord/"]
+
+
+def run(base: str, users: int, seconds: float, think: float) -> tuple[list[float], int, int]:
+    """Closed-loop users for ``seconds``: the latencies (s), the errors, the requests."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def person(n: int) -> None:
+        user = User(base)
+        try:
+            user.log_in()
+            cycle = pages_of(user)
+        except Exception:  # noqa: BLE001 - counted, the run goes on
+            with lock:
+                errors[0] += 1
+            return
+        step = n
+        while time.monotonic() < stop:
+            path = cycle[step % len(cycle)]
+            step += 1
+            began = time.perf_counter()
+            try:
+                if path == cycle[2] and random.random() < 0.1:
+                    user.post(path, {"text": "Point d'étape (charge)"}, path + "commenter/")
+                else:
+                    user.get(path)
+                elapsed = time.perf_counter() - began
+                with lock:
+                    latencies.append(elapsed)
+            except Exception:  # noqa: BLE001
+                with lock:
+                    errors[0] += 1
+            if think:
+                time.sleep(think * random.uniform(0.5, 1.5))
+
+    threads = [threading.Thread(target=person, args=(n,), daemon=True) for n in range(users)]
+    for thread in threads:
+        thread.start()
+        if think:
+            time.sleep(think / users)  # spread the arrivals over one think time
+    for thread in threads:
+        thread.join()
+    return latencies, errors[0], len(latencies) + errors[0]
+
+
+def percentile(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100)[int(p) - 1] * 1000 if len(values) > 1 else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", action="store_true")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--saturation-users", type=int, default=20)
+    parser.add_argument("--saturation-seconds", type=float, default=60)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--think", type=float, default=5)
+    parser.add_argument("--seconds", type=float, default=300)
+    args = parser.parse_args()
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "COORDO_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "AUDIT_CHAIN_KEYS": os.environ.get("AUDIT_CHAIN_KEYS")
+        or f"bench:{secrets.token_urlsafe(32)}",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "CONN_MAX_AGE": "60",
+        "STATIC_ROOT": os.environ.get("STATIC_ROOT", "/tmp/coordo-bench-static"),
+        "AXES_FAILURE_LIMIT": "100000",
+    }
+    manage = [PYTHON, str(ROOT / "manage.py")]
+    if args.seed:
+        for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo"]):
+            subprocess.run(manage + command, env=env, cwd=ROOT, check=True)
+    for command in (["collectstatic", "--noinput", "-v", "0"], ["createcachetable"]):
+        subprocess.run(manage + command, env=env, cwd=ROOT, check=True)
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--timeout",
+            "120",
+        ],  # fmt: skip
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except (OSError, urllib.error.HTTPError):
+                time.sleep(0.2)
+        else:
+            sys.exit("gunicorn did not start")
+        run(base, 2, 5, 0)  # warm the workers
+        lat, err, total = run(base, args.saturation_users, args.saturation_seconds, 0)
+        rps = total / args.saturation_seconds
+        print(
+            f"saturation: {args.saturation_users} users, {rps:.1f} requests/s, "
+            f"p50 {percentile(lat, 50):.0f} ms, p95 {percentile(lat, 95):.0f} ms, {err} errors"
+        )
+        lat, err, total = run(base, args.users, args.seconds, args.think)
+        figures = {
+            "rps_saturation": round(rps, 1),
+            "users": args.users,
+            "p50_ms": round(percentile(lat, 50)),
+            "p95_ms": round(percentile(lat, 95)),
+            "p99_ms": round(percentile(lat, 99)),
+            "errors": err,
+        }
+        print(
+            f"busy hour: {args.users} users, think {args.think} s, {total} requests in "
+            f"{args.seconds:.0f} s: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
+            f"p99 {figures['p99_ms']} ms, {err} errors"
+        )
+        print(json.dumps(figures))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
