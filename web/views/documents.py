@@ -80,16 +80,8 @@ def _visible_owner(user, slug: str, pk: int) -> models.Model:
     owner = model.objects.select_related(related).filter(pk=pk).first()
     if owner is None:
         raise Http404(_("Page introuvable."))
-    get_visible_programme(user, _programme_id(owner))
+    get_visible_programme(user, services.target(owner).programme_id)
     return owner
-
-
-def _programme_id(owner: models.Model) -> int:
-    if isinstance(owner, Meeting):
-        return owner.programme_id
-    if isinstance(owner, FundingRequest):
-        return owner.action.programme_id
-    return owner.request.action.programme_id
 
 
 def _page_of(owner: models.Model) -> str:

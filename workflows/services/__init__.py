@@ -112,6 +112,6 @@ from .programme import (
     set_retired,
     set_signatories,
 )
-from .runner import Offer, Refused, Rule, offered, roles_on, step_refusal
+from .runner import Offer, Refused, Rule, offered, roles_on, step_refusal, target
 from .tasks import release_task, take_task
 from .transitions import transition
