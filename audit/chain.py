@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
@@ -46,6 +47,8 @@ def json_value(value: object) -> object:
         return value.astimezone(datetime.UTC).isoformat()
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, AbstractBaseUser):
+        return person(value)
     if isinstance(value, Promise):  # a translatable label: stored in the trail's language
         with translation.override(settings.LANGUAGE_CODE):
             return str(value)
@@ -71,6 +74,18 @@ def in_trail_language(value) -> str:
         return str(value() if callable(value) else value)
 
 
+# What an event's shown names become once its author's account is erased (the actor's id stays
+# sealed, the name goes): ``workflows.services.accounts``.
+def pseudonym(user_id: int) -> str:
+    return f"Personne effacée (compte n° {user_id})"
+
+
+def person(user) -> str | None:
+    """A person as the sealed content of an event refers to them: their account's number, never
+    their name (a name inside the seal could not be erased)."""
+    return None if user is None else f"compte n° {user.pk}"
+
+
 def canonical_content(event: AuditEvent) -> str:
     content = {
         "programme": event.programme_id,
@@ -92,6 +107,9 @@ def canonical_content(event: AuditEvent) -> str:
     }
     if event.key_id:  # bound to the seal: a keyed event cannot pass for an unkeyed one
         content["key"] = event.key_id
+    if not event.names_sealed:  # names outside the seal, and said so inside it
+        del content["actor_label"], content["object_repr"]
+        content["names"] = "outside"
     return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -188,6 +206,7 @@ def record(
         comment=json_value(comment) or "",  # a translatable label is kept in French
         ip=stored_ip(ip),
         key_id=settings.AUDIT_CHAIN_KEY_ID,
+        names_sealed=False,
         prev_hash=last["hash"] if last else GENESIS_HASH,
     )
     ev.hash = compute_hash(ev)

@@ -201,7 +201,7 @@ def row(labels: Labels, event: AuditEvent) -> list[object]:
         labels.event_label(kind, event.event),
         states,
         labels.changes_text(kind, event.changes),
-        event.comment,
+        labels.people(event.comment),
         event.ip or "",
         event.hash,
         event.prev_hash,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import formats, timezone, translation
@@ -27,6 +28,8 @@ from django.utils.translation import gettext_lazy as _
 
 from projects import lifecycle
 from projects.models import MoneyField
+
+from . import chain
 
 # Events that are not transitions of the object they concern.
 EVENT_LABELS = {
@@ -72,6 +75,7 @@ EVENT_LABELS = {
     "erase_contacts": _("Contacts d'habitant·es effacés (fin de conservation)"),
     "attach_document": _("Document joint"),
     "remove_document": _("Document retiré"),
+    "erase_account": _("Compte d'un·e membre effacé à sa demande (RGPD)"),
     "erase_contact": _("Contact d'un partenaire effacé à sa demande (RGPD)"),
 }
 
@@ -107,13 +111,31 @@ class Change:
     single: bool = False  # a value, not a before/after pair
 
 
+# How the sealed trail names a person (``chain.person``): by account number, shown with the
+# person's name when read (or the pseudonym of an erased account).
+PERSON = re.compile(r"compte n° (\d+)")
+
+
 class Labels:
     """Labels in one language (``None``: the active one), each looked up once (model
-    metadata only, no queries): make one per page or per export."""
+    metadata; one query per new set of people named): make one per page or per export."""
 
     def __init__(self, language: str | None = None):
         self.language = language or translation.get_language()
         self._cache: dict[tuple, object] = {}
+        self._people: dict[int, str] = {}
+
+    def people(self, text: str) -> str:
+        """``text`` with each « compte n° N » shown as that person's name."""
+        if not text or "compte n° " not in text:
+            return text
+        wanted = {int(n) for n in PERSON.findall(text)} - set(self._people)
+        if wanted:
+            for user in get_user_model().objects.filter(pk__in=wanted):
+                erased = not user.is_active and not user.get_full_name() and not user.email
+                label = chain.pseudonym(user.pk) if erased else chain.actor_label(user)
+                self._people[user.pk] = label
+        return PERSON.sub(lambda m: self._people.get(int(m.group(1)), m.group(0)), text)
 
     def _cached(self, key: tuple, compute):
         if key not in self._cache:
@@ -215,7 +237,7 @@ class Labels:
                         amount, decimal_pos=2, use_l10n=True, force_grouping=True
                     )
                     return f"{shown} €" if kind == "money" else shown
-        return text
+        return self.people(text)
 
     def changes(self, object_type: str, changes: object) -> list[Change]:
         if not isinstance(changes, dict):

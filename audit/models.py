@@ -43,6 +43,11 @@ class AuditEvent(models.Model):
     # The key that sealed the event (its id: the secret lives outside the database,
     # AUDIT_CHAIN_KEYS); empty for an event sealed by a plain SHA-256 (no key configured).
     key_id = models.CharField(_("clé"), max_length=32, blank=True, default="")
+    # Whether the names shown (``actor_label``, ``object_repr``) are inside the seal: they are
+    # for events written before account erasure existed; newer events seal the actor's id and
+    # the object's type and id only, so that erasing an account can replace the person's name
+    # by a pseudonym (the only update the database lets through) and the chain still verifies.
+    names_sealed = models.BooleanField(_("noms scellés"), default=True)
     prev_hash = models.CharField(_("empreinte précédente"), max_length=64)
     hash = models.CharField(_("empreinte"), max_length=64, unique=True)
 

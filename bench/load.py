@@ -1,22 +1,29 @@
 """Load on the production start (a benchmark, not a test): gunicorn + the database of
 ``DATABASE_URL`` (PostgreSQL for figures that mean something), closed-loop users.
 
-    DATABASE_URL=postgres://… .venv/bin/python bench/load.py [--seed] [--workers 4]
-        [--saturation-users 20] [--saturation-seconds 60]
+    DATABASE_URL=postgres://… .venv/bin/python bench/load.py [--seed] [--region 200]
+        [--workers 4] [--saturation-users 20] [--saturation-seconds 60]
         [--users 200] [--think 5] [--seconds 300]
 
-``--seed`` first migrates and seeds the demo into that database (``seed_demo``; the region's
-data — 200 programmes, 50,000 fiches — is not seeded by this script yet). Then it starts
-gunicorn with production settings and measures:
+``--seed`` first migrates and seeds that database: the demo (``seed_demo``), and with
+``--region N`` a region of N programmes of 250 fiches each (``seed_demo --load-region N``:
+200 → 50,000 fiches and about a million audit events), then ``VACUUM ANALYZE``. Without
+``--region`` every user is the demo's coordinator; with it, users are the region's people —
+each programme's coordinator (half), COPIL member (a third) and funder — on their own
+programme. Then it starts gunicorn with production settings and measures:
 
 (a) saturation: ``--saturation-users`` users with no think time cycle home → programme list →
-    fiche → inbox → dashboard (one in ten also posts a comment): requests per second;
+    fiche → inbox → dashboard; on the fiche, one in ten posts a comment and one in ten takes
+    and releases its task when they may; one cycle in twenty downloads the funding workbook:
+    requests per second;
 (b) a busy hour: ``--users`` users, each waiting ``--think`` seconds (±50 %) between requests,
     for ``--seconds``: latency percentiles and errors.
 
 The load generator runs on the same machine (its threads share the cores with gunicorn).
-Prints the figures; the last line is JSON:
-``{"rps_saturation": …, "users": …, "p50_ms": …, "p95_ms": …, "p99_ms": …, "errors": …}``.
+Prints the figures and gunicorn's peak resident memory (master and workers, from
+/proc/…/status VmHWM); the last line is JSON:
+``{"rps_saturation": …, "users": …, "p50_ms": …, "p95_ms": …, "p99_ms": …, "errors": …,
+"peak_rss_mb": …}``.
 """
 
 from __future__ import annotations
@@ -59,20 +66,26 @@ class LoopbackPolicy(http.cookiejar.DefaultCookiePolicy):
 
 
 class User:
-    """One person's browser: a cookie jar, logged in as the demo's coordinator."""
+    """One person's browser: a cookie jar, logged in as ``username``."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, username: str = "coordinatrice"):
         self.base = base
+        self.username = username
         jar = http.cookiejar.CookieJar(policy=LoopbackPolicy())
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
 
     def get(self, path: str) -> str:
-        with self.opener.open(self.base + path, timeout=60) as response:
-            return response.read().decode()
+        return self.download(path).decode()
 
-    def post(self, page: str, data: dict, action: str | None = None) -> None:
-        """Post ``data`` as the form of ``page`` does (to ``action``, by default the page)."""
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', self.get(page))
+    def download(self, path: str) -> bytes:
+        with self.opener.open(self.base + path, timeout=60) as response:
+            return response.read()
+
+    def post(self, page: str, data: dict, action: str | None = None, html: str = "") -> None:
+        """Post ``data`` as the form of ``page`` does (to ``action``, by default the page);
+        ``html``: the page already read."""
+        html = html or self.get(page)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
         body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": token.group(1)}).encode()
         request = urllib.request.Request(
             self.base + (action or page), data=body, headers={"Referer": self.base + page}
@@ -81,7 +94,7 @@ class User:
             response.read()
 
     def log_in(self) -> None:
-        self.post("/comptes/login/", {"username": "coordinatrice", "password": "coordo-demo"})
+        self.post("/comptes/login/", {"username": self.username, "password": "coordo-demo"})
 
 
 def pages_of(user: User) -> list[str]:
@@ -92,7 +105,30 @@ def pages_of(user: User) -> list[str]:
     return ["/coordo/", programme, fiche, "/coordo/taches/", programme + "tableau-de-bord/"]
 
 
-def run(base: str, users: int, seconds: float, think: float) -> tuple[list[float], int, int]:
+def username(n: int, region: int) -> str:
+    """The n-th user: the demo's coordinator, or one of the region's people."""
+    if not region:
+        return "coordinatrice"
+    role = ("coordination", "coordination", "copil", "coordination", "copil", "financeur")[n % 6]
+    return f"region{n % region + 1:03d}.modele.{role}"
+
+
+def visit(user: User, path: str, fiche: str) -> None:
+    """One step of the cycle: read the page, and on the fiche sometimes write."""
+    html = user.get(path)
+    if path != fiche:
+        return
+    draw = random.random()
+    if draw < 0.1 and f'action="{path}commenter/"' in html:
+        user.post(path, {"text": "Point d'étape (charge)"}, path + "commenter/", html=html)
+    elif draw < 0.2 and (take := re.search(r'action="(/coordo/taches/\d+/)prendre/"', html)):
+        user.post(path, {}, take.group(1) + "prendre/", html=html)
+        user.post(path, {}, take.group(1) + "liberer/")
+
+
+def run(
+    base: str, users: int, seconds: float, think: float, region: int = 0
+) -> tuple[list[float], int, int]:
     """Closed-loop users for ``seconds``: the latencies (s), the errors, the requests."""
     latencies: list[float] = []
     errors = [0]
@@ -100,11 +136,13 @@ def run(base: str, users: int, seconds: float, think: float) -> tuple[list[float
     stop = time.monotonic() + seconds
 
     def person(n: int) -> None:
-        user = User(base)
+        user = User(base, username(n, region))
         try:
             user.log_in()
             cycle = pages_of(user)
-        except Exception:  # noqa: BLE001 - counted, the run goes on
+        except Exception as exc:  # noqa: BLE001 - counted, the run goes on
+            if os.environ.get("LOAD_DEBUG"):
+                print(user.username, repr(exc))
             with lock:
                 errors[0] += 1
             return
@@ -114,14 +152,15 @@ def run(base: str, users: int, seconds: float, think: float) -> tuple[list[float
             step += 1
             began = time.perf_counter()
             try:
-                if path == cycle[2] and random.random() < 0.1:
-                    user.post(path, {"text": "Point d'étape (charge)"}, path + "commenter/")
-                else:
-                    user.get(path)
+                if path == cycle[0] and random.random() < 0.05:
+                    user.download(cycle[1] + "financements/classeur.xlsx")
+                visit(user, path, cycle[2])
                 elapsed = time.perf_counter() - began
                 with lock:
                     latencies.append(elapsed)
-            except Exception:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001
+                if os.environ.get("LOAD_DEBUG"):
+                    print(user.username, path, repr(exc))
                 with lock:
                     errors[0] += 1
             if think:
@@ -137,6 +176,21 @@ def run(base: str, users: int, seconds: float, think: float) -> tuple[list[float
     return latencies, errors[0], len(latencies) + errors[0]
 
 
+def peak_rss_mb(master: int) -> float:
+    """The peak resident memory of gunicorn's master and workers, summed (MB)."""
+    pids = [master]
+    children = Path(f"/proc/{master}/task/{master}/children")
+    if children.exists():
+        pids += [int(pid) for pid in children.read_text().split()]
+    total = 0
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status")
+        if status.exists():
+            peak = re.search(r"VmHWM:\s+(\d+) kB", status.read_text())
+            total += int(peak.group(1)) if peak else 0
+    return round(total / 1024, 1)
+
+
 def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100)[int(p) - 1] * 1000 if len(values) > 1 else 0.0
 
@@ -144,6 +198,7 @@ def percentile(values: list[float], p: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", action="store_true")
+    parser.add_argument("--region", type=int, default=0)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--saturation-users", type=int, default=20)
     parser.add_argument("--saturation-seconds", type=float, default=60)
@@ -167,8 +222,11 @@ def main() -> None:
     }
     manage = [PYTHON, str(ROOT / "manage.py")]
     if args.seed:
-        for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo"]):
+        seed = ["seed_demo", *(["--load-region", str(args.region)] if args.region else [])]
+        for command in (["migrate", "--noinput", "-v", "0"], seed):
             subprocess.run(manage + command, env=env, cwd=ROOT, check=True)
+        vacuum = "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')"
+        subprocess.run(manage + ["shell", "-c", vacuum], env=env, cwd=ROOT, check=True)
     for command in (["collectstatic", "--noinput", "-v", "0"], ["createcachetable"]):
         subprocess.run(manage + command, env=env, cwd=ROOT, check=True)
     server = subprocess.Popen(
@@ -198,14 +256,15 @@ def main() -> None:
                 time.sleep(0.2)
         else:
             sys.exit("gunicorn did not start")
-        run(base, 2, 5, 0)  # warm the workers
-        lat, err, total = run(base, args.saturation_users, args.saturation_seconds, 0)
+        run(base, 2, 5, 0, args.region)  # warm the workers
+        lat, err, total = run(base, args.saturation_users, args.saturation_seconds, 0, args.region)
         rps = total / args.saturation_seconds
         print(
             f"saturation: {args.saturation_users} users, {rps:.1f} requests/s, "
             f"p50 {percentile(lat, 50):.0f} ms, p95 {percentile(lat, 95):.0f} ms, {err} errors"
         )
-        lat, err, total = run(base, args.users, args.seconds, args.think)
+        lat, err, total = run(base, args.users, args.seconds, args.think, args.region)
+        rss = peak_rss_mb(server.pid)
         figures = {
             "rps_saturation": round(rps, 1),
             "users": args.users,
@@ -213,11 +272,12 @@ def main() -> None:
             "p95_ms": round(percentile(lat, 95)),
             "p99_ms": round(percentile(lat, 99)),
             "errors": err,
+            "peak_rss_mb": rss,
         }
         print(
             f"busy hour: {args.users} users, think {args.think} s, {total} requests in "
             f"{args.seconds:.0f} s: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
-            f"p99 {figures['p99_ms']} ms, {err} errors"
+            f"p99 {figures['p99_ms']} ms, {err} errors; gunicorn's peak memory {rss} MB"
         )
         print(json.dumps(figures))
     finally:

@@ -161,6 +161,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": os.environ.get("SQLITE_TEST_PATH", str(BASE_DIR / ".test-coordo.sqlite3"))
     }
 
+# A read replica of PostgreSQL for reports and exports (reporting/replica.py), if any.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["reporting.replica.Router"]
+
+# PostgreSQL's JIT compiler costs seconds on the task queue's query at a region's size (its
+# estimated cost passes jit_above_cost) for microseconds saved: Coordo's queries are short.
+for database in DATABASES.values():
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -203,8 +219,31 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Production serves collected files through WhiteNoise: compressed, names hashed by content
 # (cached for ever by browsers). Development and tests read them where they are.
+
+
+def uploads_storage(env) -> dict:
+    """Where uploaded documents go: this server's disk under MEDIA_ROOT (a volume shared by
+    every app server when there are several), or S3-compatible object storage when S3_BUCKET
+    is set (django-storages; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the
+    machine's role). Objects stay private: Coordo serves every download itself, to members."""
+    if not env.get("S3_BUCKET"):
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env["S3_BUCKET"],
+            "endpoint_url": env.get("S3_ENDPOINT_URL") or None,
+            "region_name": env.get("S3_REGION") or None,
+            "location": env.get("S3_PREFIX", ""),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": uploads_storage(os.environ),
     "staticfiles": {
         "BACKEND": "config.static.StaticStorage"
         if PRODUCTION

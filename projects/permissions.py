@@ -105,7 +105,10 @@ def actions_where(user, roles: Iterable[str]) -> QuerySet[Action]:
             )
     if not condition:
         return Action.objects.none()
-    return Action.objects.filter(condition)
+    # The programmes where the user holds one of the roles first (an index), then the scopes:
+    # never every fiche of the region.
+    held = memberships.filter(role__in=roles).values("programme_id")
+    return Action.objects.filter(programme_id__in=held).filter(condition)
 
 
 def roles_for(user, *, programme_id: int, scopes: dict[str, int | None]) -> set[str]:

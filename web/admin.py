@@ -7,8 +7,11 @@ memberships): the coordination makes those changes in Coordo's own pages (« Mis
 dispositif », « Nouveau dispositif »), through the audited services. A superuser can still look.
 """
 
-from django.contrib import admin
-from django.utils.translation import gettext_lazy
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.shortcuts import redirect
+from django.utils.translation import gettext, gettext_lazy
 
 from audit.models import AuditEvent
 from evaluation.models import EvaluationReport, Indicator, Measurement
@@ -196,3 +199,30 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["programme", "event"]
     search_fields = ["object_repr", "actor_label", "comment"]
     list_select_related = ["programme"]
+
+
+class CoordoUserAdmin(UserAdmin):
+    """Django's accounts admin, with a member's data (RGPD) and the erasure of their account:
+    both done by Coordo's pages (the erasure through the services, in the audit trail)."""
+
+    actions = ["export_data", "erase_account"]
+
+    @admin.action(description=gettext_lazy("Exporter ses données (RGPD, un compte)"))
+    def export_data(self, request, queryset):
+        return self._one(request, queryset, "coordo:account-data")
+
+    @admin.action(description=gettext_lazy("Effacer le compte (RGPD, un compte)"))
+    def erase_account(self, request, queryset):
+        return self._one(request, queryset, "coordo:account-erase")
+
+    def _one(self, request, queryset, name):
+        if queryset.count() != 1:
+            self.message_user(
+                request, gettext("Choisissez un seul compte à la fois."), level=messages.WARNING
+            )
+            return None
+        return redirect(name, user_pk=queryset.get().pk)
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), CoordoUserAdmin)

@@ -7,6 +7,7 @@ from viewflow.urls import Application
 
 from notifications import outbox
 
+from .views import accounts as account_views
 from .views import (
     actions,
     audit,
@@ -359,6 +360,14 @@ class CoordoApp(Application):
         "actions/<id:pk>/partenaires/", directory_views.action_partners, name="action-partners"
     )
     security_path = path("securite/", two_factor_views.security_page, name="security")
+    # A member's personal data (accounts.py).
+    my_data_path = path("mes-donnees.json", account_views.my_data, name="my-data")
+    account_data_path = path(
+        "comptes/<id:user_pk>/donnees.json", account_views.account_data, name="account-data"
+    )
+    account_erase_path = path(
+        "comptes/<id:user_pk>/effacer/", account_views.account_erase, name="account-erase"
+    )
     # Documents (documents.py).
     document_attach_path = path(
         "documents/<slug:slug>/<id:pk>/joindre/",

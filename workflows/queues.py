@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
-from viewflow.workflow.models import Task
+from viewflow.workflow.models import Process, Task
 
 from contracts.models import Signature
 from funding.models import FundingRequest
@@ -34,6 +34,17 @@ def _decidable_requests(user) -> QuerySet[FundingRequest]:
     )
 
 
+def _following(artifact_type, artifacts: QuerySet) -> QuerySet[Process]:
+    """The processes that follow ``artifacts`` (their ids, through the artifact index)."""
+    return (
+        Process.objects.filter(
+            artifact_content_type=artifact_type, artifact_object_id__in=artifacts.values("pk")
+        )
+        .order_by()
+        .values("pk")
+    )
+
+
 def task_queue(user) -> QuerySet[Task]:
     """Open tasks of the fiches for which the user holds the stage's role (memberships, not
     django permissions): a COPIL member of programme A never sees programme B's tasks, a funder
@@ -42,34 +53,43 @@ def task_queue(user) -> QuerySet[Task]:
     for name, stage in flows.STAGES.items():
         nodes_by_roles.setdefault(stage.roles, []).append(getattr(flows.ActionFlow, name))
     condition = Q()
+    # The processes that may hold such a task, by what they follow: the query starts from
+    # them (the tasks' process index), so that it reads the user's tasks, not every open task
+    # of the region.
+    stage_roles = set().union(*nodes_by_roles)
+    followed = [(flows.action_type(), actions_where(user, stage_roles))]
+
     for roles, nodes in nodes_by_roles.items():  # one subquery per set of roles, not per stage
         condition |= Q(
             flow_task__in=nodes,
-            process__artifact_content_type=flows.action_type(),
-            process__artifact_object_id__in=actions_where(user, roles).values("pk"),
+            process_id__in=_following(flows.action_type(), actions_where(user, roles)),
         )
     if user.is_authenticated:
-        condition |= Q(
-            flow_task=flows.FunderDecisionFlow.decide,
-            process__artifact_content_type=flows.request_type(),
-            process__artifact_object_id__in=_decidable_requests(user).values("pk"),
-        )
-        # A COTECH member's own opinion, while they are a COTECH member of its programme.
-        condition |= Q(
-            flow_task=flows.OpinionFlow.give,
-            process__artifact_content_type=flows.opinion_type(),
-            process__artifact_object_id__in=Opinion.objects.filter(
-                member=user,
-                action__in=actions_where(user, {Role.COTECH}),
-            ).values("pk"),
-        )
-        # A signature asked of an organisation the user signs for, with the role asked of it.
-        condition |= Q(
-            flow_task=flows.SigningFlow.sign,
-            process__artifact_content_type=flows.signature_type(),
-            process__artifact_object_id__in=_signable(user).values("pk"),
-        )
-    return Task.objects.filter(condition, status__in=flows.OPEN)
+        others = {
+            # A funder's decision asked of an organisation the user decides for.
+            flows.FunderDecisionFlow.decide: (flows.request_type(), _decidable_requests(user)),
+            # A COTECH member's own opinion, while they are a COTECH member of its programme.
+            flows.OpinionFlow.give: (
+                flows.opinion_type(),
+                Opinion.objects.filter(member=user, action__in=actions_where(user, {Role.COTECH})),
+            ),
+            # A signature asked of an organisation the user signs for, with its role.
+            flows.SigningFlow.sign: (flows.signature_type(), _signable(user)),
+        }
+        for node, (artifact_type, artifacts) in others.items():
+            condition |= Q(flow_task=node, process_id__in=_following(artifact_type, artifacts))
+            followed.append((artifact_type, artifacts))
+    return Task.objects.filter(
+        condition, process_id__in=_candidates(followed), status__in=flows.OPEN
+    )
+
+
+def _candidates(followed: list[tuple]) -> list[int]:
+    """The ids of the processes following these (artifact type, artifacts), read first: the
+    planner cannot foresee how few they are, and would read every open task of the region to
+    join them."""
+    first, *rest = [_following(kind, artifacts) for kind, artifacts in followed]
+    return list(first.union(*rest, all=True).values_list("pk", flat=True))
 
 
 def _signable(user) -> QuerySet[Signature]:
@@ -87,29 +107,20 @@ def _signable(user) -> QuerySet[Signature]:
 def escalated_tasks(user) -> QuerySet[Task]:
     """Overdue tasks (fiche stages, funders' decisions, opinions, signatures) signalled to the
     user as coordinator of their programmes."""
-    coordinated = actions_where(user, {Role.COORDINATOR}).values("pk")
+    coordinated = actions_where(user, {Role.COORDINATOR})
+    signatures = Signature.objects.filter(
+        signing__programme__memberships__in=Membership.objects.active().filter(
+            user=user, role=Role.COORDINATOR
+        )
+    )
+    followed = [
+        (flows.action_type(), coordinated),
+        (flows.request_type(), FundingRequest.objects.filter(action__in=coordinated)),
+        (flows.opinion_type(), Opinion.objects.filter(action__in=coordinated)),
+        (flows.signature_type(), signatures),
+    ]
     return Task.objects.filter(
-        Q(process__flow_class=flows.ActionFlow, process__artifact_object_id__in=coordinated)
-        | Q(
-            flow_task=flows.FunderDecisionFlow.decide,
-            process__artifact_object_id__in=FundingRequest.objects.filter(
-                action_id__in=coordinated
-            ).values("pk"),
-        )
-        | Q(
-            flow_task=flows.OpinionFlow.give,
-            process__artifact_object_id__in=Opinion.objects.filter(
-                action_id__in=coordinated
-            ).values("pk"),
-        )
-        | Q(
-            flow_task=flows.SigningFlow.sign,
-            process__artifact_object_id__in=Signature.objects.filter(
-                signing__programme__memberships__in=Membership.objects.active().filter(
-                    user=user, role=Role.COORDINATOR
-                )
-            ).values("pk"),
-        ),
+        process_id__in=_candidates(followed),
         status__in=flows.OPEN,
         flow_task_type="HUMAN",
         data__has_key="escalated",

@@ -140,6 +140,7 @@ def _every_kind_of_event() -> Programme:
     services.erase_contact(
         contact=Contact.objects.filter(programmes=cls).first(), actor=coordinator
     )
+    services.erase_member(user=users["cotech"], actor=None)
     return cls
 
 

@@ -73,3 +73,43 @@ def test_seed_demo_region_builds_the_department_once_with_intact_trails(db):
     assert all(verify_chain(programme_id=p.pk).ok for p in Programme.objects.all())
     call_command("seed_demo", region=True)  # nothing more
     assert Programme.objects.count() == programmes
+
+
+def test_load_region_copies_programmes_that_work_like_the_model(client, db):
+    """``--load-region``: programmes copied in bulk, with their own people, fiches in every
+    state with their processes and tasks, and trails sealed again that verify; a copied
+    fiche moves on through the services like any other."""
+    from django.urls import reverse
+    from viewflow.workflow.models import Task
+    from viewflow.workflow.status import STATUS
+
+    from workflows import flows, queues
+
+    call_command("seed_demo", load_region=2, load_fiches=30)
+    copies = Programme.objects.filter(name__startswith="CLS de la région n° ").order_by("pk")
+    assert copies.count() == 2
+    model = Programme.objects.get(name="Modèle de la charge régionale")
+    for copy in copies:
+        assert copy.actions.count() == 30
+        assert set(copy.actions.values_list("state", flat=True)) == set(
+            model.actions.values_list("state", flat=True)
+        )
+        report = verify_chain(programme_id=copy.pk)
+        assert report.ok and report.events > 30 * 15
+    assert flows.disagreements() == []
+    first = copies.first()
+    copil = Membership.objects.get(programme=first, role=Role.COPIL).user
+    assert copil.username == "region001.modele.copil" and copil.check_password("coordo-demo")
+    assert not Membership.objects.filter(programme=first, user__username__startswith="modele")
+    # Its people see their own programme's tasks, and decide.
+    review = first.actions.filter(state=ActionState.COPIL_REVIEW).first()
+    task = queues.open_task(review)
+    assert task.status == STATUS.NEW and Task.objects.filter(process=task.process).count() >= 2
+    client.force_login(copil)
+    assert (
+        reverse("coordo:action", args=[review.pk])
+        in client.get(reverse("coordo:inbox")).content.decode()
+    )
+    services.transition(review, "approve", actor=copil)
+    assert verify_chain(programme_id=first.pk).ok
+    assert AuditEvent.objects.filter(programme=first).order_by("-seq").first().event == "approve"

@@ -14,6 +14,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from audit import chain
 from audit.chain import version
 from audit.models import AuditEvent
 from notifications.sending import send_pending
@@ -199,8 +200,8 @@ def test_any_member_chairs_or_co_animates_and_then_animates_the_seance(client, w
         decisions={},
     )
     event = AuditEvent.objects.filter(event="record_meeting").get()
-    assert event.changes["chair"][1] == str(world.funder)
-    assert world.action_lead.get_full_name() in event.changes["co_animators"][1]
+    assert event.changes["chair"][1] == chain.person(world.funder)
+    assert chain.person(world.action_lead) in event.changes["co_animators"][1]
     meeting = Meeting.objects.get(pk=meeting.pk)
     for animator in (world.funder, world.action_lead):
         assert services.may_animate(animator, meeting)

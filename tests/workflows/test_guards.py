@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from audit import chain
 from audit.chain import version
 from audit.models import AuditEvent
 from funding.models import FundingRequest
@@ -388,7 +389,7 @@ def test_rework_drops_the_waiver_given_to_the_previous_version(world):
     # Everything the transition changed is in the trail: the waiver, and the submitter.
     assert event.changes == {
         "funding_waiver": ["Démarrage autorisé sur fonds propres", ""],
-        "submitted_by": [world.coordinator.username, None],
+        "submitted_by": [chain.person(world.coordinator), None],
     }
 
 

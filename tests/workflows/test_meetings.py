@@ -6,6 +6,7 @@ import datetime
 from django.urls import reverse
 from django.utils import timezone
 
+from audit import chain
 from audit.chain import version
 from audit.models import AuditEvent
 from projects.models import Action, ActionState, AgendaItem, Meeting, Membership, Role
@@ -111,7 +112,7 @@ def test_session_decisions_are_recorded_by_whoever_keeps_the_register(client, wo
     event = AuditEvent.objects.get(event="reject", object_id=str(reject.pk))
     assert event.actor == world.coordinator2
     assert event.comment.startswith("Hors du champ du contrat — décision de la séance")
-    assert world.copil.username in event.comment
+    assert chain.person(world.copil) in event.comment
     approved = AuditEvent.objects.get(event="approve", object_id=str(approve.pk))
     assert approved.actor == world.coordinator2 and "Comité de pilotage (COPIL)" in approved.comment
     assert queues.open_task(stored(approve)).flow_task.name == "validated"

@@ -170,6 +170,7 @@ def _history(action: Action, page_number) -> object:
         event.from_label = labels.state_label(kind, event.from_state)
         event.to_label = labels.state_label(kind, event.to_state)
         event.change_list = labels.changes(kind, event.changes)
+        event.comment = labels.people(event.comment)
         event.on_part = kind != Action._meta.label_lower
     return events
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from audit import chain, export
 from projects.models import Programme
 from projects.permissions import get_visible_programme, roles_in
+from reporting import replica
 from spreadsheet import xlsx_response
 
 from ..forms import PeriodForm
@@ -48,6 +49,7 @@ def audit_export_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@replica.on_replica
 def audit_export_download(request: HttpRequest, pk: int, extension: str) -> HttpResponse:
     """The trail of the period, with the chain verified at this moment, as xlsx or CSV."""
     programme = _exportable_programme(request.user, pk)
@@ -68,7 +70,8 @@ def audit_export_download(request: HttpRequest, pk: int, extension: str) -> Http
             filename,
         )
     response = StreamingHttpResponse(
-        export.audit_csv(header=header, events=events), content_type="text/csv; charset=utf-8"
+        replica.streamed(export.audit_csv(header=header, events=events)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response

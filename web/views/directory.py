@@ -29,7 +29,7 @@ from audit import chain
 from directory.models import Contact
 from projects.models import Action, Organisation, OrganisationKind, Programme
 from projects.permissions import get_visible_action, get_visible_programme, roles_in
-from reporting import directory
+from reporting import directory, replica
 from reporting.directory_export import export_filename, write_directory_workbook
 from spreadsheet import for_file_name, xlsx_response
 from workflows import services
@@ -196,6 +196,7 @@ def directory_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@replica.on_replica
 def directory_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The directory as a workbook: the organisations the page's filters select."""
     programme = get_visible_programme(request.user, pk)

@@ -24,6 +24,7 @@ from funding.models import BudgetLine, FundingRequest, Tranche
 from projects import lifecycle
 from projects.models import Organisation, Programme
 from projects.permissions import get_visible_action, get_visible_programme
+from reporting import replica
 from reporting.funding_export import export_filename, write_funding_workbook
 from spreadsheet import xlsx_response
 from workflows import flows, queues, services
@@ -94,6 +95,7 @@ def funding(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@replica.on_replica
 def funding_export(request: HttpRequest, pk: int) -> FileResponse | HttpResponse:
     """The funding follow-up workbook of the requests the page's filters select."""
     programme = get_visible_programme(request.user, pk)

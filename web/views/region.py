@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from projects.calendar import FIRST_YEAR, LAST_YEAR
 from projects.models import Programme
 from projects.permissions import visible_programmes
+from reporting import replica
 from reporting.region import Region, region
 from reporting.region_export import region_filename, write_region_workbook
 from spreadsheet import xlsx_response
@@ -130,6 +131,7 @@ def region_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@replica.on_replica
 def region_xlsx(request: HttpRequest) -> HttpResponse | FileResponse:
     """The same figures as a workbook, in the application's language."""
     _check_territory_member(request.user)

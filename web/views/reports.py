@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from projects.calendar import FIRST_YEAR, LAST_YEAR
 from projects.permissions import get_visible_programme
+from reporting import replica
 from reporting.annual import annual_report
 from reporting.annual_export import report_filename, write_annual_workbook
 from reporting.dashboard import dashboard as dashboard_figures
@@ -87,6 +88,7 @@ def annual_report_page(request: HttpRequest, pk: int, year: int) -> HttpResponse
 
 
 @login_required
+@replica.on_replica
 def annual_report_xlsx(request: HttpRequest, pk: int, year: int) -> FileResponse:
     """The report as a workbook, in the application's language, written to a spooled
     temporary file and streamed."""

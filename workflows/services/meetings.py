@@ -276,7 +276,8 @@ def add_agenda_item(
 
 
 def _names(users) -> str:
-    return ", ".join(sorted(chain.actor_label(u) for u in users))
+    """People as the sealed trail names them: by account number (``chain.person``)."""
+    return ", ".join(chain.person(u) for u in sorted(users, key=lambda u: u.pk))
 
 
 @transaction.atomic
@@ -388,7 +389,7 @@ def apply_meeting_decisions(
         raise Refused("guard", _("Aucune décision n'est saisie pour cette séance."))
     session = chain.in_trail_language(
         lambda: _("décision de la séance « {session} », présidence : {chair}").format(
-            session=locked, chair=chain.actor_label(chair)
+            session=locked, chair=chain.person(chair)
         )
     )
     for item in items:
@@ -438,7 +439,7 @@ def apply_meeting_decisions(
         actor=actor,
         obj=locked,
         event="apply_meeting_decisions",
-        comment=f"{len(items)} décision(s) appliquée(s), présidence : {chain.actor_label(chair)}",
+        comment=f"{len(items)} décision(s) appliquée(s), présidence : {chain.person(chair)}",
         ip=ip,
     )
     return locked

@@ -38,12 +38,7 @@ def take_task(*, task_id: int, actor, ip: str | None = None) -> Task:
         actor=actor,
         obj=action,
         event="take_task",
-        changes={
-            "task_owner": [
-                chain.actor_label(previous) if previous else None,
-                chain.actor_label(actor),
-            ]
-        },
+        changes={"task_owner": [chain.person(previous), chain.person(actor)]},
         comment=flows.stage_of(task).label,
         ip=ip,
     )
@@ -61,7 +56,7 @@ def release_task(*, task_id: int, actor, ip: str | None = None) -> Task:
         actor=actor,
         obj=action,
         event="release_task",
-        changes={"task_owner": [chain.actor_label(actor), None]},
+        changes={"task_owner": [chain.person(actor), None]},
         comment=flows.stage_of(task).label,
         ip=ip,
     )

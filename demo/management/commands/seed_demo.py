@@ -14,12 +14,13 @@ import time
 from decimal import Decimal as E
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from demo import contract, participation, paths
+from demo import bulk, contract, participation, paths
 from demo import directory as demo_directory
 from demo import documents as demo_documents
 from demo import fiches as demo
@@ -55,6 +56,10 @@ from projects.models import (
 )
 from workflows import services
 
+# The states the benchmark programmes' fiches cycle through (the busy ones twice).
+LOAD_STATES = [*ActionState.values, ActionState.IMPLEMENTATION, ActionState.CLOSED]
+REGION_MODEL_NAME = "Modèle de la charge régionale"
+
 
 class Command(BaseCommand):
     help = "Crée les données de démonstration (Val-de-Lys : un CLS et un CLSM)."
@@ -72,8 +77,31 @@ class Command(BaseCommand):
             help="ajoute dix dispositifs du département fictif de Lys-et-Marque (vue du "
             "territoire de referent.ars et departement)",
         )
+        parser.add_argument(
+            "--load-region",
+            type=int,
+            default=0,
+            metavar="N",
+            help="crée N dispositifs de charge régionale par copie en masse d'un dispositif "
+            "modèle (benchmark de charge ; comptes regionNNN.*, mot de passe de la démo)",
+        )
+        parser.add_argument(
+            "--load-fiches",
+            type=int,
+            default=250,
+            metavar="M",
+            help="fiches actions par dispositif de charge régionale (250 par défaut)",
+        )
 
-    def handle(self, *args, actions: int = 0, region: bool = False, **options):
+    def handle(
+        self,
+        *args,
+        actions: int = 0,
+        region: bool = False,
+        load_region: int = 0,
+        load_fiches: int = 250,
+        **options,
+    ):
         started = time.monotonic()
         if Programme.objects.filter(name=CLS_NAME).exists():
             self.stdout.write("Données de démonstration déjà présentes : rien à refaire.")
@@ -91,6 +119,24 @@ class Command(BaseCommand):
             self._seed_region()
         if actions:
             self._seed_bench(actions)
+        if load_region:
+            self._seed_load_region(load_region, load_fiches)
+
+    def _seed_load_region(self, programmes: int, per_programme: int) -> None:
+        """The model programme (one fiche in each state, through the services), then its
+        copies (``demo.bulk``)."""
+        started = time.monotonic()
+        model = self._seed_bench(
+            len(LOAD_STATES), name=REGION_MODEL_NAME, prefix="modele", discussion=12
+        )
+        bulk.seed_region(
+            model,
+            programmes=programmes,
+            per_programme=per_programme,
+            password_hash=make_password(DEMO_PASSWORD),
+            log=self.stdout.write,
+        )
+        self.stdout.write(f"Charge régionale prête en {time.monotonic() - started:.1f} s.")
 
     def _seed_region(self) -> None:
         started = time.monotonic()
@@ -294,12 +340,20 @@ class Command(BaseCommand):
 
     # --- the benchmark programme --------------------------------------------------------------
 
-    def _seed_bench(self, wanted: int) -> None:
+    def _seed_bench(
+        self, wanted: int, name: str = BENCH_NAME, prefix: str = "bench", discussion: int = 0
+    ) -> Programme:
         started = time.monotonic()
         User = get_user_model()
         coordinator, copil, funder_user = (
-            User.objects.get_or_create(username=name, defaults={"last_name": name})[0]
-            for name in ("bench.coordination", "bench.copil", "bench.financeur")
+            User.objects.get_or_create(
+                username=f"{prefix}.{role}",
+                defaults={
+                    "last_name": f"{prefix}.{role}",
+                    "password": make_password(DEMO_PASSWORD),
+                },
+            )[0]
+            for role in ("coordination", "copil", "financeur")
         )
         funder = Organisation.objects.get_or_create(
             name="Financeur de charge", defaults={"kind": OrganisationKind.ARS}
@@ -308,7 +362,7 @@ class Command(BaseCommand):
             name="Porteur de charge", defaults={"kind": OrganisationKind.ASSOCIATION}
         )[0]
         prog, created = Programme.objects.get_or_create(
-            name=BENCH_NAME,
+            name=name,
             defaults={
                 "kind": Programme.Kind.CLS,
                 "territory": "Territoire fictif de charge",
@@ -332,12 +386,10 @@ class Command(BaseCommand):
         objectives = list(Objective.objects.filter(axis__programme=prog))
         existing = prog.actions.count()
         if existing >= wanted:
-            self.stdout.write(f"{BENCH_NAME} : {existing} fiches déjà présentes.")
-            return
+            self.stdout.write(f"{name} : {existing} fiches déjà présentes.")
+            return prog
         cast = demo.Cast(coordinator=coordinator, copil=copil, funders={funder.pk: funder_user})
-        states = itertools.cycle(
-            [s for s in ActionState.values] + [ActionState.IMPLEMENTATION, ActionState.CLOSED]
-        )
+        states = itertools.cycle(LOAD_STATES)
         batch = 250
         for start in range(existing, wanted, batch):
             with transaction.atomic():
@@ -351,13 +403,19 @@ class Command(BaseCommand):
                         funding=[(funder, "ARS FIR", E(1000 + n % 50 * 100))],
                         indicators=INDICATORS[:1],
                     )
-                    demo.bring_to(next(states), fiche, programme=prog, cast=cast)
+                    action = demo.bring_to(next(states), fiche, programme=prog, cast=cast)
+                    for k in range(discussion):
+                        services.comment_action(
+                            action=action,
+                            actor=(coordinator, copil)[k % 2],
+                            text=f"Échange de co-construction n° {k + 1}",
+                        )
             done = min(start + batch, wanted)
             self.stdout.write(
                 f"  {done - existing}/{wanted - existing} fiches "
                 f"({time.monotonic() - started:.0f} s)"
             )
         self.stdout.write(
-            f"{BENCH_NAME} : {wanted - existing} fiches créées en "
-            f"{time.monotonic() - started:.1f} s."
+            f"{name} : {wanted - existing} fiches créées en {time.monotonic() - started:.1f} s."
         )
+        return prog
