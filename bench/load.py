@@ -23,7 +23,7 @@ The load generator runs on the same machine (its threads share the cores with gu
 Prints the figures and gunicorn's peak resident memory (master and workers, from
 /proc/…/status VmHWM); the last line is JSON:
 ``{"rps_saturation": …, "users": …, "p50_ms": …, "p95_ms": …, "p99_ms": …, "errors": …,
-"peak_rss_mb": …}``.
+"peak_rss_mb": …}``. ``LOAD_DEBUG=1`` prints each error as it happens.
 """
 
 from __future__ import annotations

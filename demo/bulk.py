@@ -56,7 +56,6 @@ FICHE_PARTS = [
     Tranche,
     Measurement,
 ]
-ROOTS = {Action: "action", FundingRequest: "request"}  # the objects a process follows
 
 
 def store(model, rows: list[dict]) -> None:
