@@ -113,3 +113,22 @@ def test_load_region_copies_programmes_that_work_like_the_model(client, db):
     services.transition(review, "approve", actor=copil)
     assert verify_chain(programme_id=first.pk).ok
     assert AuditEvent.objects.filter(programme=first).order_by("-seq").first().event == "approve"
+
+
+def test_load_region_on_postgresql_copies_with_copy_and_several_processes(
+    committed_db, postgres_only
+):
+    """The PostgreSQL path: ids from the sequences, COPY, one process per core (more than
+    one chunk of five programmes); every chain verifies and the lifecycles agree."""
+    from workflows import flows
+
+    call_command("seed_demo", load_region=7, load_fiches=15)
+    copies = Programme.objects.filter(name__startswith="CLS de la région n° ")
+    assert copies.count() == 7
+    assert Action.objects.filter(programme__in=copies).count() == 7 * 15
+    for copy in copies:
+        assert verify_chain(programme_id=copy.pk).ok
+    assert flows.disagreements() == []
+    # Run again: nothing is copied twice.
+    call_command("seed_demo", load_region=7, load_fiches=15)
+    assert Programme.objects.filter(name__startswith="CLS de la région n° ").count() == 7
