@@ -125,16 +125,18 @@ class Labels:
         self._cache: dict[tuple, object] = {}
         self._people: dict[int, str] = {}
 
+    def preload(self, texts) -> None:
+        """Look up at once everyone the ``texts`` name (a page of events: one query)."""
+        wanted = {int(n) for text in texts for n in PERSON.findall(text)} - set(self._people)
+        for user in get_user_model().objects.filter(pk__in=wanted) if wanted else ():
+            erased = not user.is_active and not user.get_full_name() and not user.email
+            self._people[user.pk] = chain.pseudonym(user.pk) if erased else chain.actor_label(user)
+
     def people(self, text: str) -> str:
         """``text`` with each « compte n° N » shown as that person's name."""
         if not text or "compte n° " not in text:
             return text
-        wanted = {int(n) for n in PERSON.findall(text)} - set(self._people)
-        if wanted:
-            for user in get_user_model().objects.filter(pk__in=wanted):
-                erased = not user.is_active and not user.get_full_name() and not user.email
-                label = chain.pseudonym(user.pk) if erased else chain.actor_label(user)
-                self._people[user.pk] = label
+        self.preload([text])
         return PERSON.sub(lambda m: self._people.get(int(m.group(1)), m.group(0)), text)
 
     def _cached(self, key: tuple, compute):

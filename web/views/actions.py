@@ -7,6 +7,7 @@ but not do answers 403. What a page offers comes from the services' predicates.
 
 from __future__ import annotations
 
+import json
 from functools import partial
 
 from django.apps import apps
@@ -164,6 +165,7 @@ def _history(action: Action, page_number) -> object:
         PAGE_SIZE,
     ).get_page(page_number)
     labels = Labels()
+    labels.preload(json.dumps(e.changes, ensure_ascii=False) + e.comment for e in events)
     for event in events:
         kind = event.object_type
         event.label = labels.event_label(kind, event.event)
