@@ -80,6 +80,13 @@ def pseudonym(user_id: int) -> str:
     return f"Personne effacée (compte n° {user_id})"
 
 
+ERASED_LOGIN = "efface-{pk}"  # an erased account's login
+
+
+def is_erased(user) -> bool:
+    return not user.is_active and user.username == ERASED_LOGIN.format(pk=user.pk)
+
+
 def person(user) -> str | None:
     """A person as the sealed content of an event refers to them: their account's number, never
     their name (a name inside the seal could not be erased)."""

@@ -129,7 +129,7 @@ class Labels:
         """Look up at once everyone the ``texts`` name (a page of events: one query)."""
         wanted = {int(n) for text in texts for n in PERSON.findall(text)} - set(self._people)
         for user in get_user_model().objects.filter(pk__in=wanted) if wanted else ():
-            erased = not user.is_active and not user.get_full_name() and not user.email
+            erased = chain.is_erased(user)
             self._people[user.pk] = chain.pseudonym(user.pk) if erased else chain.actor_label(user)
 
     def people(self, text: str) -> str:

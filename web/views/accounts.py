@@ -62,7 +62,7 @@ def account_erase(request: HttpRequest, user_pk: int) -> HttpResponse:
             return redirect("admin:auth_user_changelist")
     context = {
         "account": user,
-        "erased": services.is_erased(user),
+        "erased": chain.is_erased(user),
         "memberships": Membership.objects.active()
         .filter(user=user)
         .select_related("programme", "organisation"),

@@ -8,7 +8,7 @@ here; each exposes the predicate the pages use to offer it (``Rule.allows``,
 ``step_refusal``/``offered`` for transitions).
 """
 
-from .accounts import erase_member, is_erased, member_data
+from .accounts import erase_member, member_data
 from .actions import (
     COMMENT,
     EDIT,

@@ -40,7 +40,6 @@ from .runner import Refused
 
 security_log = logging.getLogger("coordo.security")
 
-ERASED_LOGIN = "efface-{pk}"
 
 # For the layers above (the API's tokens): ``collect`` asks each receiver for a dict of sections
 # of the member's data export; ``erased`` tells them to delete what they hold about the person.
@@ -54,10 +53,6 @@ def rows(queryset, *fields) -> list[dict]:
         {k: v if isinstance(v, dict | list) else chain.json_value(v) for k, v in row.items()}
         for row in queryset.values(*fields)
     ]
-
-
-def is_erased(user) -> bool:
-    return not user.is_active and user.username == ERASED_LOGIN.format(pk=user.pk)
 
 
 def member_data(user) -> dict:
@@ -132,7 +127,7 @@ def erase_member(*, user, actor, ip: str | None = None) -> str:
         )
     User = get_user_model()
     locked = User.objects.select_for_update().get(pk=user.pk)
-    if is_erased(locked):  # a second click, or another administrator meanwhile
+    if chain.is_erased(locked):  # a second click, or another administrator meanwhile
         raise Refused("already_moved", _("Ce compte est déjà effacé."))
     memberships = list(Membership.objects.filter(user=locked).select_related("programme"))
     for membership in memberships:
@@ -164,7 +159,7 @@ def erase_member(*, user, actor, ip: str | None = None) -> str:
     AccessAttempt.objects.filter(username=locked.username).delete()
     AccessLog.objects.filter(username=locked.username).delete()
 
-    locked.username = ERASED_LOGIN.format(pk=locked.pk)
+    locked.username = chain.ERASED_LOGIN.format(pk=locked.pk)
     locked.first_name = locked.last_name = locked.email = ""
     locked.is_active = locked.is_staff = locked.is_superuser = False
     locked.set_unusable_password()
