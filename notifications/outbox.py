@@ -40,8 +40,8 @@ def render(message: Message) -> tuple[str, str]:
     )
 
 
-def settings_of(users) -> dict[int, Settings]:
-    return {s.user_id: s for s in Settings.objects.filter(user__in=[u.pk for u in users])}
+def settings_of(user_ids) -> dict[int, Settings]:
+    return {s.user_id: s for s in Settings.objects.filter(user__in=list(user_ids))}
 
 
 def queue(
@@ -59,7 +59,7 @@ def queue(
     composed by ``compose`` in the recipient's language. With a ``key``, a recipient who has
     that notification already does not get it twice. Returns how many were written."""
     users = {u.pk: u for u in recipients if u is not None and u.is_active}
-    chosen = settings_of(users.values())
+    chosen = settings_of(users)
     rows = []
     for user in users.values():
         own = chosen.get(user.pk)

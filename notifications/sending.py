@@ -130,31 +130,35 @@ def send_pending(*, now: datetime.datetime | None = None, batch: int = 100) -> R
 
 
 def send_digests(*, now: datetime.datetime | None = None) -> Result:
-    """One e-mail per person grouping their digest notifications due now."""
+    """One e-mail per person grouping their digest notifications due now.
+
+    Each person is a transaction of their own whose rows are locked *waiting* (not skipped):
+    a second run at the same moment waits for the first to finish with that person, then finds
+    their rows sent and sends nothing — skipping locked rows instead would let each run take a
+    part of someone's rows and send them two digests."""
     now = now or timezone.now()
     result = Result()
-    with transaction.atomic():
-        rows = list(
-            _due(now, Mode.DIGEST)
-            .select_for_update(skip_locked=True, of=("self",))
-            .select_related("recipient")
-            .order_by("recipient_id", "pk")
-        )
-        members = _still_members(rows)
-        by_person: dict[int, list[Notification]] = {}
-        for row in rows:
-            if _cancel_if_gone(row, members):
-                result.cancelled += 1
-            else:
-                by_person.setdefault(row.recipient_id, []).append(row)
-        languages = settings_of([r[0].recipient for r in by_person.values() if r[0].recipient])
-        if by_person:
-            with get_connection() as connection:
-                for person_id, own in by_person.items():
+    due = _due(now, Mode.DIGEST).order_by("recipient_id")
+    people = list(due.values_list("recipient_id", flat=True).distinct())
+    if not people:
+        return result
+    languages = settings_of(p for p in people if p)
+    with get_connection() as connection:
+        for person_id in people:
+            with transaction.atomic():
+                rows = list(
+                    _due(now, Mode.DIGEST)
+                    .filter(recipient_id=person_id)
+                    .select_for_update(of=("self",))
+                    .order_by("pk")
+                )
+                members = _still_members(rows)
+                own = [row for row in rows if not _cancel_if_gone(row, members)]
+                result.cancelled += len(rows) - len(own)
+                if own:
                     chosen = languages.get(person_id)
-                    language = chosen.language if chosen else None
                     try:
-                        connection.send_messages([_digest(own, language)])
+                        connection.send_messages([_digest(own, chosen and chosen.language)])
                     except Exception as exc:  # noqa: BLE001
                         for row in own:
                             _failed(row, exc, now)
@@ -163,7 +167,7 @@ def send_digests(*, now: datetime.datetime | None = None) -> Result:
                         for row in own:
                             row.state, row.sent_at, row.next_attempt_at = State.SENT, now, None
                         result.sent += 1
-        Notification.objects.bulk_update(rows, FIELDS)
+                Notification.objects.bulk_update(rows, FIELDS)
     return result
 
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -80,3 +80,39 @@ def test_the_crontab_run_by_two_servers_at_once_does_each_thing_once(late_world)
     ]
     assert len(digests) == 1
     assert not Notification.objects.filter(state=State.PENDING, mode=Mode.IMMEDIATE).exists()
+
+
+def test_a_second_digest_run_waits_for_the_person_rather_than_sending_them_half(late_world):
+    """One run holds one of a person's digest rows (as a run in the middle of sending them
+    does); the other run started then must not send that person the rest apart: it waits, and
+    once the first is done it sends one digest with everything."""
+    call_command("send_notifications")
+    own = Notification.objects.filter(recipient=late_world.copil2, mode=Mode.DIGEST)
+    assert own.count() >= 2
+    mail.outbox.clear()
+    held, release = threading.Event(), threading.Event()
+
+    def first_server():
+        try:
+            with transaction.atomic():
+                list(own.order_by("pk")[:1].select_for_update())
+                held.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=first_server)
+    holder.start()
+    assert held.wait(timeout=30)
+    second = threading.Thread(target=lambda: (call_command("send_digests"), connection.close()))
+    second.start()
+    second.join(timeout=1)
+    to_copil2 = [m for m in mail.outbox if m.to[0] == late_world.copil2.email]
+    assert to_copil2 == []  # nothing sent apart while a row is held
+    release.set()
+    holder.join(timeout=30)
+    second.join(timeout=60)
+    to_copil2 = [m for m in mail.outbox if m.to[0] == late_world.copil2.email]
+    assert len(to_copil2) == 1
+    assert f"{own.count()} nouveauté" in to_copil2[0].subject
+    assert not own.exclude(state=State.SENT).exists()
