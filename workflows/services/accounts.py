@@ -33,9 +33,10 @@ from audit.models import AuditEvent
 from documents.models import Document
 from notifications.models import Notification
 from notifications.models import Settings as NotificationSettings
-from projects.models import Membership, Role
+from projects.models import Membership
 
 from .. import flows
+from .programme import is_last_coordinator
 from .runner import Refused
 
 security_log = logging.getLogger("coordo.security")
@@ -131,21 +132,14 @@ def erase_member(*, user, actor, ip: str | None = None) -> str:
         raise Refused("already_moved", _("Ce compte est déjà effacé."))
     memberships = list(Membership.objects.filter(user=locked).select_related("programme"))
     for membership in memberships:
-        if membership.is_active and membership.role == Role.COORDINATOR:
-            others = (
-                Membership.objects.active()
-                .filter(programme_id=membership.programme_id, role=Role.COORDINATOR)
-                .filter(user__is_active=True)
-                .exclude(user=locked)
+        if is_last_coordinator(membership):
+            raise Refused(
+                "guard",
+                _(
+                    "Cette personne est la seule à coordonner « {programme} » : nommez "
+                    "quelqu'un d'autre avant d'effacer son compte."
+                ).format(programme=membership.programme.name),
             )
-            if not others.exists():
-                raise Refused(
-                    "guard",
-                    _(
-                        "Cette personne est la seule à coordonner « {programme} » : nommez "
-                        "quelqu'un d'autre avant d'effacer son compte."
-                    ).format(programme=membership.programme.name),
-                )
     names = {chain.actor_label(locked), locked.get_full_name().strip()} - {""}
     pseudonym = chain.pseudonym(locked.pk)
 

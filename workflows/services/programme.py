@@ -444,14 +444,21 @@ def _already(membership: Membership) -> Refused:
     )
 
 
-def _keeps_a_coordinator(membership: Membership) -> None:
-    """A programme keeps at least one active coordinator: someone has to set it up."""
-    others = (
+def is_last_coordinator(membership: Membership) -> bool:
+    """Whether ``membership`` is its programme's only active coordination: a programme keeps at
+    least one, someone has to set it up."""
+    if membership.role != Role.COORDINATOR or not membership.is_active:
+        return False
+    return not (
         Membership.objects.active()
         .filter(programme_id=membership.programme_id, role=Role.COORDINATOR, user__is_active=True)
-        .exclude(pk=membership.pk)
+        .exclude(user_id=membership.user_id)
+        .exists()
     )
-    if membership.role == Role.COORDINATOR and membership.is_active and not others.exists():
+
+
+def _keeps_a_coordinator(membership: Membership) -> None:
+    if is_last_coordinator(membership):
         raise Refused(
             "guard",
             _(
