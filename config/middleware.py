@@ -1,4 +1,5 @@
 import logging
+import time
 
 from django.conf import settings
 from django.utils import translation
@@ -45,4 +46,25 @@ class SendNotificationsMiddleware:
                 send_pending()
             except Exception:  # noqa: BLE001 - a page never fails because of the mail
                 logging.getLogger(__name__).exception("Outbox not sent after the request")
+        return response
+
+
+class IdleSessionMiddleware:
+    """A session ends after SESSION_COOKIE_AGE without a request (SESSION_IDLE_MINUTES). Its
+    expiry moves on at most once every ``REFRESH`` seconds rather than on every page: saving
+    the session on each request was a database write per page view, for an expiry that a
+    minute either way does not change."""
+
+    REFRESH = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty():
+            now = int(time.time())
+            if now - session.get("_refreshed", 0) >= self.REFRESH:
+                session["_refreshed"] = now  # modified: saved with a new expiry
         return response

@@ -8,12 +8,16 @@ import datetime
 import json
 import logging
 import re
+import time
 
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -134,13 +138,32 @@ def test_a_forgotten_password_is_reset_by_e_mail(client, person):
 
 
 def test_a_session_ends_when_idle(client, person):
-    assert settings.SESSION_SAVE_EVERY_REQUEST
     log_in(client, "jeanne.martin", PASSWORD)
     session = client.session
     assert session.get_expiry_age() == settings.SESSION_COOKIE_AGE <= 4 * 3600
     session.set_expiry(-1)  # as if the idle time had passed
     session.save()
     assert not logged_in(client)
+
+
+def test_each_page_moves_the_idle_expiry_on_without_a_write_per_page(client, person, monkeypatch):
+    log_in(client, "jeanne.martin", PASSWORD)
+    stored = Session.objects.get(session_key=client.session.session_key)
+    home = reverse("coordo:home")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(home)
+    assert not [q for q in queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+    assert Session.objects.get(pk=stored.pk).expire_date == stored.expire_date
+
+    later = time.time() + 30 * 60  # half an hour later, still within the idle time
+    monkeypatch.setattr("config.middleware.time.time", lambda: later)
+    monkeypatch.setattr(
+        "django.utils.timezone.now", lambda: stored.expire_date - datetime.timedelta(minutes=90)
+    )
+    client.get(home)
+    moved = Session.objects.get(pk=stored.pk).expire_date
+    assert moved > stored.expire_date
+    assert logged_in(client)
 
 
 def test_the_security_log_names_people_by_their_id_only(client, world, person, caplog):
