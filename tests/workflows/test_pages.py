@@ -403,6 +403,7 @@ def test_members_comment_the_fiche_and_readers_cannot(client, world):
     assert (event.actor, event.comment) == (world.wg_member, "Associer le CCAS")
     page = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
     assert "Associer le CCAS" in page and "Commentaire" in page
+    assert page.count("Commentaire ajouté à l") == 1  # the message once, not again in a snackbar
     response = client.post(
         reverse("coordo:action-comment", args=[action.pk]), {"text": "  "}, follow=True
     )
