@@ -64,7 +64,14 @@ class IdleSessionMiddleware:
         response = self.get_response(request)
         session = getattr(request, "session", None)
         if session is not None and not session.is_empty():
-            now = int(time.time())
-            if now - session.get("_refreshed", 0) >= self.REFRESH:
-                session["_refreshed"] = now  # modified: saved with a new expiry
+            if time.time() - session.get(REFRESHED, 0) >= self.REFRESH:
+                refreshed(session)  # modified: saved with a new expiry
         return response
+
+
+REFRESHED = "_refreshed"
+
+
+def refreshed(session) -> None:
+    """Mark ``session`` as saved now (its expiry then moves on): at login, and each minute."""
+    session[REFRESHED] = int(time.time())

@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from config.middleware import refreshed
 from web.pages import client_ip
 from web.views.two_factor import SECOND_FACTOR
 
@@ -59,6 +60,7 @@ def _login_failed(sender, credentials, request=None, **kwargs):
 def _logged_in(sender, request, user, **kwargs):
     log.info("login", extra={"event": "login", "user_id": user.pk})
     if request is not None and hasattr(request, "session"):
+        refreshed(request.session)  # the login saves it: the next page need not
         request.session[SECOND_FACTOR] = TOTPDevice.objects.filter(
             user=user, confirmed=True
         ).exists()
