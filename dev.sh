@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Coordo's two commands. Needs only python3 (>= 3.11).
 #   ./dev.sh start   install, create the SQLite database with demo data, serve on 127.0.0.1:8000
-#   ./dev.sh test    install with the test tools, lint (ruff, import layers), run the whole test suite
-#                    (on SQLite, or on PostgreSQL when DATABASE_URL points to one)
+#   ./dev.sh test    install with the test tools (and axe-core with npm), lint (ruff, import layers),
+#                    run the whole test suite (on SQLite, or on PostgreSQL when DATABASE_URL points to one)
 #   ./dev.sh serve   production start: collect static files, migrate, cache table, gunicorn
 #                    (settings from the environment: docs/deploy.md)
 set -euo pipefail
@@ -46,6 +46,11 @@ MSG
     ;;
   test)
     install "[dev]"
+    # axe-core for the accessibility test (tests/browser/test_accessibility.py), the version
+    # package-lock.json pins; without npm that test fails and says so.
+    if [ ! -f node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null 2>&1; then
+      npm ci --silent --no-audit --no-fund
+    fi
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
     "$VENV/bin/lint-imports" --no-cache --no-logo

@@ -7,3 +7,50 @@ document.addEventListener("change", (event) => {
   const field = event.target.closest("[data-autosubmit]");
   if (field && field.form) field.form.submit();
 });
+
+// Phones: a table never widens the page. Each table scrolls inside its own box (reachable by
+// the keyboard when it does scroll); a table marked "stack" becomes one card per row on a
+// narrow screen, each cell labelled by its column header.
+function coordoTables(root) {
+  root.querySelectorAll(".coordo table").forEach((table) => {
+    let box = table.parentElement;
+    if (!box.classList.contains("table-scroll")) {
+      box = document.createElement("div");
+      box.className = "table-scroll";
+      table.before(box);
+      box.append(table);
+    }
+    if (table.classList.contains("stack")) {
+      const heads = [...table.querySelectorAll("thead tr:last-child th")].map((th) => th.textContent.trim());
+      table.querySelectorAll("tbody tr, tfoot tr").forEach((tr) => {
+        let column = 0;
+        [...tr.children].forEach((cell) => {
+          if (heads[column] && cell.colSpan === 1 && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[column]);
+          column += cell.colSpan || 1;
+        });
+      });
+    }
+  });
+  coordoScrollBoxes(root);
+}
+function coordoScrollBoxes(root) {
+  root.querySelectorAll(".coordo .table-scroll").forEach((box) => {
+    const scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      const caption = box.querySelector("caption");
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", caption ? caption.textContent.trim() : document.documentElement.lang === "en" ? "Table (scrolls sideways)" : "Tableau (défile horizontalement)");
+    } else if (!scrolls && box.getAttribute("tabindex") === "0") {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+    }
+  });
+}
+coordoTables(document);
+document.addEventListener("turbo:load", () => coordoTables(document));
+// Widths change once the page's fonts are in, and with the window.
+window.addEventListener("load", () => coordoScrollBoxes(document));
+if (document.fonts) document.fonts.ready.then(() => coordoScrollBoxes(document));
+window.addEventListener("resize", () => coordoScrollBoxes(document));

@@ -63,8 +63,13 @@ LINES = (
 
 
 def money(text: str) -> str:
-    """Amounts as the pages write them: thousands grouped by a non-breaking space."""
+    """Amounts as the rules' messages write them: thousands grouped by a non-breaking space."""
     return re.sub(r"(?<=\d) (?=\d)", "\xa0", text)
+
+
+def page_money(text: str) -> str:
+    """Amounts as the pages write them: a non-breaking space before the euro sign too."""
+    return money(text).replace(" €", "\xa0€")
 
 
 def shown(page: str) -> str:
@@ -359,7 +364,7 @@ def test_the_lead_enters_the_actual_of_a_line_from_the_fiche(client, world):
     event = AuditEvent.objects.get(event="record_budget_actual")
     assert (event.actor, event.action_id) == (world.action_lead, action.pk)
     assert event.changes == {"actual": ["0.00", "12345.50"]}
-    assert money("12 345,50 €") in shown(response.content.decode())
+    assert page_money("12 345,50 €") in shown(response.content.decode())
     # The lead of another organisation, and a reader, may not (403); nothing written.
     for outsider in (world.other_lead, world.ars_referent, world.funder):
         client.force_login(outsider)
@@ -495,11 +500,11 @@ def test_the_fiche_page_shows_the_plan_with_its_gap(client, world):
     client.force_login(world.ars_referent)  # a reader sees the plan
     page = shown(client.get(reverse("coordo:action", args=[action.pk])).content.decode())
     assert 'id="plan-de-financement"' in page
-    assert "Reste à financer</dt><dd>" + money("11 500,00 €") in page
+    assert "Reste à financer</dt><dd>" + page_money("11 500,00 €") in page
     for _year, _category, label, _planned in LINES:
         assert label.replace("'", "&#x27;") in page
     for amount in ("21 000,00 €", "1 500,00 €", "17 000,00 €", "8 000,00 €", "3 000,00 €"):
-        assert money(amount) in page, amount
+        assert page_money(amount) in page, amount
     assert "1 demande en attente de décision" in page
     assert "Total 2026" in page and "Total 2027" in page
     assert "Modifier</summary>" not in page and "-actual" not in page  # a reader changes nothing
@@ -510,7 +515,7 @@ def test_the_fiche_page_shows_a_surplus(client, world):
     client.force_login(world.coordinator)
     page = shown(client.get(reverse("coordo:action", args=[action.pk])).content.decode())
     # 21 000 planned − 1 500 own funds − 25 000 granted.
-    assert "Excédent</dt><dd>" + money("5 500,00 €") in page
+    assert "Excédent</dt><dd>" + page_money("5 500,00 €") in page
     assert "Reste à financer</dt>" not in page
 
 

@@ -83,10 +83,10 @@ def test_dashboard_page_draws_charts_with_their_figures_as_text(client, built):
     assert re.search(r'<th scope="row">Abandonnée</th><td class="num">2</td>', page)
     assert re.search(
         rf'<th scope="row">{re.escape(built.ars.name)}</th>'
-        rf'<td class="num">17{NBSP}000,00 €</td><td class="num">8{NBSP}000,00 €</td>',
+        rf'<td class="num">17{NBSP}000,00{NBSP}€</td><td class="num">8{NBSP}000,00{NBSP}€</td>',
         page,
     )
-    assert f"Total demandé : 22{NBSP}000,00 € · total accordé : 13{NBSP}000,00 €" in page
+    assert f"Total demandé : 22{NBSP}000,00{NBSP}€ · total accordé : 13{NBSP}000,00{NBSP}€" in page
     assert "Cible atteinte : 1 sur 2 (indicateurs mesurés et dotés d'une cible)" in page
     # No chart library: nothing loaded from elsewhere for the charts.
     assert "cdn" not in page.lower() and "chart.js" not in page.lower()

@@ -13,8 +13,9 @@ def lookup(mapping, key):
 
 @register.filter
 def euros(value):
-    """``3 210,00 €`` in French (grouped thousands, two decimals, localised): the same
-    writing as the messages of the rules (``projects.financing.euros``)."""
+    """``3 210,00 €`` in French (grouped thousands, two decimals, localised): the figures of
+    the rules' messages (``projects.financing.euros``), with a no-break space before the sign
+    so that a table cell never wraps it away from its number on a phone."""
     if value is None or value == "":
         return "—"
-    return financing.euros(value)
+    return financing.euros(value).replace(" €", "\u00a0€")
