@@ -16,6 +16,7 @@ from projects.models import (
     Meeting,
     Objective,
     Organisation,
+    Place,
     Programme,
     WorkingGroup,
 )
@@ -45,9 +46,17 @@ class LabelField(serializers.CharField):
         super().__init__(source=f"get_{field}_display", read_only=True, **kwargs)
 
 
+class PlaceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Place
+        fields = ["kind", "name"]
+
+
 class ProgrammeSerializer(serializers.ModelSerializer):
     kind_label = LabelField("kind")
     status_label = LabelField("status")
+    # Its communes, EPCI and QPV (the viewset prefetches them).
+    places = PlaceSerializer(many=True, read_only=True)
 
     class Meta:
         model = Programme
@@ -57,9 +66,7 @@ class ProgrammeSerializer(serializers.ModelSerializer):
             "kind_label",
             "name",
             "territory",
-            "communes",
-            "epci",
-            "priority_neighbourhoods",
+            "places",
             "start_date",
             "end_date",
             "status",

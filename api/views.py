@@ -94,7 +94,11 @@ class ProgrammeViewSet(Numbered, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.ProgrammeSerializer
 
     def get_queryset(self):
-        return visible_programmes(self.request.user).order_by("name", "pk")
+        return (
+            visible_programmes(self.request.user)
+            .order_by("name", "pk")
+            .prefetch_related("places")  # the same queries however many places
+        )
 
     @extend_schema(
         responses=s.AuditEventSerializer(many=True),

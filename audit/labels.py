@@ -57,6 +57,7 @@ EVENT_LABELS = {
     "import_workbook": _("Import d'un classeur"),
     "create_structure": _("Ajout au dispositif"),
     "update_structure": _("Modification du dispositif"),
+    "remove_structure": _("Retrait du diagnostic ou des autres démarches"),
     "merge_in": _("Proposition fusionnée dans la fiche"),
     "give_opinion": _("Avis technique du COTECH"),
     "add_agenda_item": _("Point ajouté à l'ordre du jour"),
@@ -77,10 +78,19 @@ EVENT_LABELS = {
     "remove_document": _("Document retiré"),
     "erase_account": _("Compte d'un·e membre effacé à sa demande (RGPD)"),
     "erase_contact": _("Contact d'un partenaire effacé à sa demande (RGPD)"),
+    # The territory's places and the CLSM's own work.
+    "remove_place": _("Lieu retiré du territoire"),
+    "record_resource_session": _("Séance de la cellule ressource enregistrée"),
+    "update_resource_session": _("Séance de la cellule ressource corrigée"),
+    "record_training": _("Formation ou sensibilisation enregistrée"),
+    "update_training": _("Formation ou sensibilisation corrigée"),
+    "add_observation_indicator": _("Indicateur d'observation ajouté"),
+    "set_observation_value": _("Valeur d'observation saisie"),
 }
 
 # Change keys that are not fields of the object the event concerns.
 CHANGE_LABELS = {
+    "observed_value": _("valeur observée (année : valeur)"),
     "task_owner": _("tâche prise par"),
     "file": _("fichier"),
     "actions": _("fiches actions"),
@@ -94,6 +104,9 @@ CHANGE_LABELS = {
     "erased_contacts": _("contacts effacés"),
     "organisation": _("organisation"),
     "signed_copy_sha256": _("empreinte de la copie signée (SHA-256)"),
+    "findings": _("répond aux besoins du diagnostic"),
+    "scheme_objectives": _("contribue aux autres démarches"),
+    "objectives": _("objectifs"),
 }
 _POINT = re.compile(r"^point (\d+)$")  # record_meeting: one decision per agenda item
 

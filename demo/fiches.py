@@ -84,6 +84,9 @@ class Fiche:
     indicators: list[dict] = field(default_factory=list)
     # In evaluation: measurements and evaluation report already written (ready to be closed).
     evaluated: bool = False
+    # Its territory, among the programme's places (none: the whole territory).
+    places: list = field(default_factory=list)
+    vulnerable_public: bool = False
 
 
 def _complete(action: Action, fiche: Fiche, cast: Cast) -> None:
@@ -201,7 +204,9 @@ def bring_to(state: str, fiche: Fiche, *, programme: Programme, cast: Cast) -> A
             "lead_organisation": fiche.lead_organisation,
             "working_group": fiche.working_group,
             "participation_level": fiche.participation_level,
+            "vulnerable_public": fiche.vulnerable_public,
         },
+        places=fiche.places,
     )
 
     def prepare(action: Action, transition: str) -> dict | None:

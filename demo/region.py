@@ -29,6 +29,7 @@ from projects.models import (
     Objective,
     Organisation,
     OrganisationKind,
+    Place,
     Programme,
     Role,
 )
@@ -455,13 +456,16 @@ def _programme(admin, coordinator, spec: RegionProgramme, signatories) -> Progra
             kind=spec.kind,
             name=spec.name,
             territory=f"{t.epci} ({DEPARTMENT})",
-            epci=t.epci if t.epci_kind == OrganisationKind.EPCI else "",
             start_date=spec.start,
             end_date=spec.end,
         ),
         actor=admin,
     )
     _member(admin, programme, coordinator, Role.COORDINATOR)
+    if t.epci_kind == OrganisationKind.EPCI:  # its intercommunality, a place of its territory
+        services.add_place(
+            programme=programme, actor=coordinator, kind=Place.Kind.EPCI, name=t.epci
+        )
     programme = services.set_signatories(
         programme=programme, actor=coordinator, organisations=signatories
     )

@@ -192,6 +192,7 @@ class _Reader:
                     context="",
                     target_public="",
                     territory="",
+                    vulnerable_public=False,
                     participation_level=ParticipationLevel.CONSULTATION,
                     own_funds=Decimal("0"),
                 )

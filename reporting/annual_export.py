@@ -16,8 +16,11 @@ from openpyxl import Workbook
 
 from spreadsheet import Sheet, for_file_name
 
+from .clsm import write_clsm_sheets
+from .diagnostic_export import write_diagnostic_sheets
 from .figures import AnnualReport
 from .parts import evaluation_rows, indicator_rows
+from .territory import write_territory_sheet
 
 
 def _yes_no(value: bool | None) -> str:
@@ -230,6 +233,9 @@ def write_annual_workbook(*, report: AnnualReport, out: BinaryIO) -> None:
         sheet.append([r.action_id, r.action_title, r.lead, r.participation])
     sheet.close()
 
+    write_diagnostic_sheets(workbook, programme=programme)
+    write_territory_sheet(workbook, programme=programme, year=year)
+    write_clsm_sheets(workbook, programme=programme, year=year)
     workbook.save(out)
 
 

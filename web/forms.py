@@ -20,6 +20,7 @@ from projects.models import (
     Objective,
     Opinion,
     Organisation,
+    Place,
     Programme,
     ResidentProposal,
     WorkingGroup,
@@ -60,8 +61,27 @@ class ModelForm(_BoundedDates, forms.ModelForm):
     pass
 
 
+def _with_places(fields) -> list[str]:
+    """The fiche's fields, its places (its territory) right after its free-text territory."""
+    fields = list(fields)
+    fields.insert(fields.index("territory") + 1, "places")
+    return fields
+
+
 class FicheForm(ModelForm):
     """The fiche action as the coordinator and the working group write it."""
+
+    places = forms.ModelMultipleChoiceField(
+        label=_("Lieux ciblés"),
+        queryset=Place.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Les communes, l'EPCI ou les quartiers prioritaires (QPV) que vise l'action, parmi "
+            "ceux du territoire du dispositif. Aucun lieu coché : tout le territoire."
+        ),
+    )
+    field_order = _with_places(Action.FICHE_FIELDS)
 
     class Meta:
         model = Action
@@ -91,6 +111,9 @@ class FicheForm(ModelForm):
         )
         self.fields["working_group"].queryset = WorkingGroup.objects.filter(programme=programme)
         self.fields["lead_organisation"].queryset = Organisation.objects.all()
+        self.fields["places"].queryset = programme.places.order_by("kind", "name")
+        if self.instance.pk:
+            self.initial["places"] = [p.pk for p in self.instance.places.all()]
 
     def clean(self):
         cleaned = super().clean()

@@ -20,9 +20,12 @@ from .views import (
     proposals,
     reports,
 )
+from .views import clsm as clsm_views
+from .views import diagnostic as diagnostic_views
 from .views import directory as directory_views
 from .views import documents as document_views
 from .views import notifications as notification_views
+from .views import places as place_views
 from .views import programme as programme_views
 from .views import region as region_views
 from .views import setup as setup_views
@@ -54,6 +57,44 @@ class CoordoApp(Application):
     menu_template_name = "coordo/menu.html"
 
     home_path = path("", home.home, name="home")
+    # The territory's places and the CLSM's own work.
+    places_path = path("dispositifs/<id:pk>/territoire/", place_views.places, name="places")
+    place_remove_path = path(
+        "dispositifs/<id:pk>/territoire/<id:place>/retirer/",
+        place_views.place_remove,
+        name="place-remove",
+    )
+    clsm_path = path("dispositifs/<id:pk>/clsm/", clsm_views.clsm_home, name="clsm")
+    clsm_session_add_path = path(
+        "dispositifs/<id:pk>/clsm/cellule/nouvelle/",
+        clsm_views.resource_session,
+        name="clsm-session-add",
+    )
+    clsm_session_edit_path = path(
+        "dispositifs/<id:pk>/clsm/cellule/<id:item>/",
+        clsm_views.resource_session,
+        name="clsm-session-edit",
+    )
+    clsm_training_add_path = path(
+        "dispositifs/<id:pk>/clsm/formations/nouvelle/",
+        clsm_views.training,
+        name="clsm-training-add",
+    )
+    clsm_training_edit_path = path(
+        "dispositifs/<id:pk>/clsm/formations/<id:item>/",
+        clsm_views.training,
+        name="clsm-training-edit",
+    )
+    clsm_indicator_add_path = path(
+        "dispositifs/<id:pk>/clsm/observation/nouvel-indicateur/",
+        clsm_views.indicator_add,
+        name="clsm-indicator-add",
+    )
+    clsm_value_path = path(
+        "dispositifs/<id:pk>/clsm/observation/<id:item>/valeur/",
+        clsm_views.observation_value,
+        name="clsm-value",
+    )
     actions_path = path("actions/", actions.action_list, name="actions")
     programme_path = path("dispositifs/<id:pk>/", actions.programme_detail, name="programme")
     programme_transition_path = path(
@@ -358,6 +399,53 @@ class CoordoApp(Application):
     )
     action_partners_path = path(
         "actions/<id:pk>/partenaires/", directory_views.action_partners, name="action-partners"
+    )
+    # The diagnostic local de santé and the other schemes (diagnostic.py).
+    diagnostic_path = path(
+        "dispositifs/<id:pk>/diagnostic/", diagnostic_views.diagnostic_page, name="diagnostic"
+    )
+    diagnostic_edit_path = path(
+        "dispositifs/<id:pk>/diagnostic/modifier/",
+        diagnostic_views.diagnostic_edit,
+        name="diagnostic-edit",
+    )
+    finding_add_path = path(
+        "dispositifs/<id:pk>/diagnostic/constats/ajouter/",
+        diagnostic_views.finding_add,
+        name="finding-add",
+    )
+    finding_edit_path = path(
+        "dispositifs/<id:pk>/diagnostic/constats/<id:finding_pk>/modifier/",
+        diagnostic_views.finding_edit,
+        name="finding-edit",
+    )
+    scheme_add_path = path(
+        "dispositifs/<id:pk>/diagnostic/demarches/ajouter/",
+        diagnostic_views.scheme_add,
+        name="scheme-add",
+    )
+    scheme_edit_path = path(
+        "dispositifs/<id:pk>/diagnostic/demarches/<id:scheme_pk>/modifier/",
+        diagnostic_views.scheme_edit,
+        name="scheme-edit",
+    )
+    scheme_objective_add_path = path(
+        "dispositifs/<id:pk>/diagnostic/demarches/<id:scheme_pk>/objectifs/",
+        diagnostic_views.scheme_objective_add,
+        name="scheme-objective-add",
+    )
+    programme_link_add_path = path(
+        "dispositifs/<id:pk>/diagnostic/dispositif-lie/",
+        diagnostic_views.programme_link_add,
+        name="programme-link-add",
+    )
+    diagnostic_remove_path = path(
+        "dispositifs/<id:pk>/diagnostic/retirer/<str:kind>/<id:item>/",
+        diagnostic_views.item_remove,
+        name="diagnostic-remove",
+    )
+    fiche_links_path = path(
+        "actions/<id:pk>/besoins-et-demarches/", diagnostic_views.fiche_links, name="fiche-links"
     )
     security_path = path("securite/", two_factor_views.security_page, name="security")
     # A member's personal data (accounts.py).

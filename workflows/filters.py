@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from funding.models import FundingRequest
 from projects.calendar import FIRST_YEAR, LAST_YEAR
-from projects.models import ActionState
+from projects.models import ActionState, reduces_inequalities
 from workflows import queues
 
 MAX_ID = 2**63 - 1  # the largest id a database column holds
@@ -52,9 +52,23 @@ class ActionFilter(django_filters.FilterSet):
     objectif = IdFilter(field_name="objective_id", label=_("Objectif"))
     porteur = IdFilter(field_name="lead_organisation_id", label=_("Porteur"))
     annee = YearFilter(field_name="planned_start__year", label=_("Année"))
+    demarche = IdFilter(
+        field_name="scheme_objectives__scheme_id",
+        distinct=True,
+        label=_("Contribue à la démarche"),
+    )
+    lieu = IdFilter(field_name="places", distinct=True, label=_("Lieu ciblé"))
+    inegalites = django_filters.BooleanFilter(
+        method="reducing_inequalities",
+        widget=forms.CheckboxInput,
+        label=_("Réduction des inégalités sociales de santé"),
+    )
     retard = django_filters.BooleanFilter(
         method="overdue", widget=forms.CheckboxInput, label=_("En retard")
     )
+
+    def reducing_inequalities(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        return queryset.filter(reduces_inequalities()) if value else queryset
 
     def overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset.filter(queues.overdue_actions()) if value else queryset

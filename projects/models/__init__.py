@@ -19,6 +19,7 @@ from .action import (
 )
 from .meeting import AgendaItem, Meeting, decision_choices
 from .opinion import Opinion
+from .place import Place, reduces_inequalities
 from .programme import (
     Axis,
     Membership,

@@ -108,6 +108,19 @@ class Action(models.Model):
     partners = models.ManyToManyField(
         Organisation, blank=True, related_name="partner_actions", verbose_name=_("partenaires")
     )
+    # The fiche's territory, picked from the programme's places (none: the whole territory).
+    places = models.ManyToManyField(
+        "projects.Place", blank=True, related_name="actions", verbose_name=_("lieux ciblés")
+    )
+    vulnerable_public = models.BooleanField(
+        _("public en situation de vulnérabilité / d'inégalité"),
+        default=False,
+        help_text=_(
+            "Cochez si l'action s'adresse d'abord à des personnes exposées aux inégalités "
+            "sociales de santé (précarité, isolement, handicap…) : elle est alors comptée dans "
+            "la réduction des inégalités sociales de santé, comme toute action ciblant un QPV."
+        ),
+    )
     working_group = models.ForeignKey(
         WorkingGroup,
         on_delete=models.SET_NULL,
@@ -177,6 +190,7 @@ class Action(models.Model):
         "title",
         "context",
         "target_public",
+        "vulnerable_public",
         "territory",
         "lead_organisation",
         "working_group",

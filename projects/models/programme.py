@@ -77,9 +77,7 @@ class Programme(models.Model):
     kind = models.CharField(_("dispositif"), max_length=4, choices=Kind.choices)
     name = models.CharField(_("nom"), max_length=200, unique=True)
     territory = models.CharField(_("territoire"), max_length=200)
-    communes = models.TextField(_("communes"), blank=True)
-    epci = models.CharField(_("EPCI"), max_length=200, blank=True)
-    priority_neighbourhoods = models.TextField(_("quartiers prioritaires (QPV)"), blank=True)
+    # Its communes, EPCI and QPV are its places (``Place``), not text.
     start_date = models.DateField(_("début"))
     end_date = models.DateField(_("fin"))
     status = FSMField(

@@ -443,3 +443,36 @@ def test_the_territory_for_members_of_several_programmes(api, world):
     assert only["kind"] == "CLSM"
     assert api.get("/api/v1/territoire/", {"annee": "0"}).status_code == 400
     assert api.get("/api/v1/territoire/", {"type": "X"}).json()["code"] == "invalid"
+
+
+def test_a_programme_lists_its_places_in_the_same_queries_however_many(api, world):
+    from tests.factories import MembershipFactory
+    from workflows import services
+
+    as_user(api, world.copil)
+    url = f"/api/v1/programmes/{world.programme.pk}/"
+    assert api.get(url).json()["places"] == []
+    add = lambda kind, name: services.add_place(  # noqa: E731
+        programme=world.programme, actor=world.coordinator, kind=kind, name=name
+    )
+    add("epci", "Val-de-Lys Agglomération")
+    add("qpv", "Les Hauts-Prés")
+    body = api.get(url).json()
+    assert sorted(body["places"], key=lambda p: p["kind"]) == [
+        {"kind": "epci", "name": "Val-de-Lys Agglomération"},
+        {"kind": "qpv", "name": "Les Hauts-Prés"},
+    ]
+    assert not {"communes", "epci", "priority_neighbourhoods"} & set(body)
+    other = build_world(prefix="p-")
+    MembershipFactory(user=world.copil, programme=other.programme, role="copil")
+    with CaptureQueriesContext(connection) as few:
+        assert api.get("/api/v1/programmes/").status_code == 200
+    for n in range(10):
+        add("commune", f"Commune {n}")
+        services.add_place(
+            programme=other.programme, actor=other.coordinator, kind="qpv", name=f"QPV {n}"
+        )
+    with CaptureQueriesContext(connection) as many:
+        listed = api.get("/api/v1/programmes/").json()["results"]
+    assert len(many) == len(few)
+    assert sorted(len(p["places"]) for p in listed) == [10, 12]

@@ -23,6 +23,7 @@ from viewflow.workflow.status import STATUS
 from audit.labels import CHANGE_LABELS, EVENT_LABELS, Labels
 from audit.models import AuditEvent
 from contracts.models import Signature
+from diagnostic.models import SchemeObjective
 from directory.models import Contact
 from funding.models import FundingRequest
 from importer.reader import read_workbook
@@ -31,6 +32,7 @@ from projects import lifecycle
 from projects.models import Action, ActionState, Membership, Programme, ResidentProposal, Role
 from tests.world import action_in, complete_fiche
 from workflows import queues, services
+from workflows.services import diagnostic as diagnostic_services
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -137,10 +139,22 @@ def _every_kind_of_event() -> Programme:
     ).first()
     services.refuse(signature=pending, actor=signer.user, reason="Montant à revoir")
     services.remove_document(document=cls.documents.first(), actor=coordinator)
+    diagnostic_services.remove_item(
+        SchemeObjective.objects.filter(scheme__programme=cls).last(), actor=coordinator
+    )
     services.erase_contact(
         contact=Contact.objects.filter(programmes=cls).first(), actor=coordinator
     )
     services.erase_member(user=users["cotech"], actor=None)
+    # The territory's places and the CLSM's own work (the demo records the rest).
+    clsm = Programme.objects.get(kind=Programme.Kind.CLSM)
+    services.remove_place(place=clsm.places.get(name="Saint-Aubin-en-Lys"), actor=coordinator)
+    services.update_resource_session(
+        session=clsm.resource_sessions.first(), actor=coordinator, data={"notes": "Relu."}
+    )
+    services.update_training(
+        session=clsm.training_sessions.first(), actor=coordinator, data={"attendance": 90}
+    )
     return cls
 
 
@@ -244,6 +258,6 @@ def test_the_history_is_in_the_readers_language(client, world):
     client.force_login(world.coordinator)
     client.post(reverse("set_language"), {"language": "en"})
     html = client.get(reverse("coordo:action", args=[action.pk])).content.decode()
-    history = html[html.index('<table class="timeline">') :]
+    history = html[html.index('<table class="timeline') :]
     assert "Proposed → In co-construction" in history
     assert "12/31/2026" in history  # English short dates: month first

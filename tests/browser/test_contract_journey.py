@@ -1,13 +1,13 @@
 """« A CLS from nothing to an amended contract », in a real browser on the demo server: the
-coordinator — no admin access, Coordo's pages only — creates a new CLS and sets it up
-(identity and territory, an axis and its objectives, a working group and its members, the
+coordinator — no admin access, Coordo's pages only — creates a new CLS and sets it up (identity,
+the places of its territory, an axis and its objectives, a working group and its members, the
 COPIL, the signatory organisations and who signs for each, one of them a person invited by
 e-mail who chooses her password from the link she receives); the COPIL sends the contract for
 signature; three organisations each find their task and open it at the same time, then sign in
 another order than they were named (each on a page opened before the others signed), and it
-enters into force by itself; then an amendment (one more year, one more signatory) is
-prepared, approved by the COPIL, signed by the four and applied; the audit trail the ARS
-receives shows every step.
+enters into force by itself; then an amendment (one more year, one more signatory) is prepared,
+approved by the COPIL, signed by the four and applied; the audit trail the ARS receives shows
+every step.
 
 Each person has their own browser context. The journey creates its own programme,
 organisation and people: the demo's other programmes are left as the other browser tests expect
@@ -207,8 +207,6 @@ def _journey(people, page, url, mailbox, shot):
     page.select_option("#id_kind", label="Contrat local de santé (CLS)")
     page.fill("#id_name", CLS)
     page.fill("#id_territory", TERRITORY)
-    page.fill("#id_communes", COMMUNES)
-    page.fill("#id_epci", EPCI)
     page.fill("#id_start_date", "2026-01-01")
     page.fill("#id_end_date", "2030-12-31")
     page.click("button:has-text('Créer le dispositif')")
@@ -217,13 +215,22 @@ def _journey(people, page, url, mailbox, shot):
     programme_path = urlsplit(page.locator(f"a:has-text('← {CLS}')").get_attribute("href")).path
     assert "En rédaction" in page.locator("h1 + p.muted").inner_text()
 
-    # Identity and territory: the priority neighbourhoods, added afterwards.
+    # Identity and territory: its places (EPCI, communes, QPV) on their own page, which the
+    # identity page links to.
     setup_section(page, "Identité et territoire")
-    assert page.locator("#id_communes").input_value() == COMMUNES
+    assert page.locator("#id_territory").input_value() == TERRITORY
     shot(page, "setup-identity")
-    page.fill("#id_priority_neighbourhoods", QPV)
-    page.click("form button:has-text('Enregistrer')")
-    done(page, "Identité et territoire enregistrés.")
+    page.locator("p > a", has_text="Communes, EPCI et QPV").click()
+    page.wait_for_selector("h1:has-text('Communes, EPCI et quartiers prioritaires')")
+    places = [("EPCI / intercommunalité", EPCI), ("Quartier prioritaire (QPV)", QPV)]
+    places += [("Commune", commune) for commune in COMMUNES.split(", ")]
+    for kind, name in places:
+        page.select_option("#id_kind", label=kind)
+        page.fill("#id_name", name)
+        page.click("form button:has-text('Ajouter')")
+        done(page, "Lieu ajouté au territoire.")
+    shot(page, "setup-places")
+    setup_section(page, "Vue d'ensemble")
     facts = page.locator("dl.setup-facts").inner_text()
     for value in (TERRITORY, COMMUNES, EPCI, QPV, "01/01/2026 – 31/12/2030"):
         assert value in facts
@@ -476,7 +483,7 @@ def _journey(people, page, url, mailbox, shot):
     created = events(rows, "Ajout au dispositif", **{"Type d'objet": "dispositif"})
     assert created and coordinator in created[0]["Auteur"]
     assert events(rows, "Ajout au dispositif", Commentaire="Créateur du dispositif")
-    assert events(rows, "Modification du dispositif", **{CHANGES: QPV})
+    assert events(rows, "Ajout au dispositif", **{"Type d'objet": "lieu", "Objet": QPV})
     assert events(
         rows, "Modification du dispositif", **{CHANGES: f"→ {ARS}, {COMMUNE}, {PREFECTURE}"}
     )

@@ -26,7 +26,7 @@ def test_a_renamed_label_changes_no_version(client, world, monkeypatch):
     resubmit(world, action)
     first, second = (s.data for s in ActionSnapshot.objects.filter(action=action))
     assert first == second
-    assert set(first["fiche"]) == set(Action.FICHE_FIELDS)
+    assert set(first["fiche"]) == {*Action.FICHE_FIELDS, "places"}
     client.force_login(world.copil)
     page = client.get(reverse("coordo:action-versions", args=[action.pk]))
     assert page.context["fiche"] == [] and page.context["parts"] == []

@@ -36,6 +36,12 @@ SHEETS = [
     "6. Groupes de travail",
     "6. Membres par rôle",
     "6. Rapports d'évaluation",
+    # The diagnostic and the other schemes (reporting.diagnostic_export).
+    "Diagnostic – constats",
+    "Fiches sans constat",
+    "Contribution aux démarches",
+    # The territory (reporting.territory); a CLSM adds its own work (reporting.clsm).
+    "Inégalités sociales de santé",
 ]
 
 
@@ -208,7 +214,7 @@ def test_report_page_shows_every_part(client, built):
     assert "Mairie, salle du conseil" in page and "Hors du champ du contrat" in page
     assert escape(INJECTION) in page and INJECTION not in page
     for amount in ("10 000,00 €", "8 000,00 €", "4 000,00 €", "15 000,00 €", "9 000,00 €"):
-        assert amount.replace(" ", NBSP, 1) in page  # 10 000 (no break), then a space
+        assert amount.replace(" ", NBSP) in page  # 10 000 (no break), nor before the sign
     assert "Taux de renoncement aux soins" in page
     assert 'role="img"' in page and "<title>Financements demandés, accordés et versés" in page
     assert reverse("coordo:annual-report-xlsx", args=[world.programme.pk, 2025]) in page

@@ -143,12 +143,15 @@ def test_the_summary_figures(world, scene):
 
 def test_the_page_prints_the_figures(client, world, scene):
     client.force_login(world.coordinator)
+    for kind, name in (("epci", "Val-de-Lys Agglomération"), ("qpv", "Les Hauts-Prés")):
+        services.add_place(programme=world.programme, actor=world.coordinator, kind=kind, name=name)
     response = client.get(url(world.programme))
     assert response.status_code == 200
     html = text(response)
     compact = re.sub(r"[\s\u00a0\u202f]", "", html)
     assert world.programme.name in html and "Note de synthèse" in html
     assert "du 01/01/2024 au 31/12/2028" in html
+    assert "EPCI : Val-de-Lys Agglomération · Quartiers prioritaires (QPV) : Les Hauts-Prés" in html
     for amount in ("36000,00€", "5000,00€", "31000,00€"):
         assert amount in compact
     assert "Salle des fêtes" in html and "Gymnase" not in html.split("Prochaines séances")[1]

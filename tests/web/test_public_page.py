@@ -89,12 +89,14 @@ def _name_everyone(world) -> None:
 @pytest.fixture
 def scene(world) -> Scene:
     _name_everyone(world)
-    programme = open_page(
-        world.programme,
-        communes="Lys-sur-Marque\nVal-Fleuri",
-        epci="Val-de-Lys Agglomération",
-        priority_neighbourhoods="Les Hauts-Prés",
-    )
+    for kind, name in (
+        ("commune", "Val-Fleuri"),
+        ("commune", "Lys-sur-Marque"),
+        ("epci", "Val-de-Lys Agglomération"),
+        ("qpv", "Les Hauts-Prés"),
+    ):
+        services.add_place(programme=world.programme, actor=world.coordinator, kind=kind, name=name)
+    programme = open_page(world.programme)
     validated = action_in(world, ActionState.VALIDATED)
     implementation = action_in(world, ActionState.IMPLEMENTATION)
     closed = action_in(world, ActionState.CLOSED)
@@ -238,9 +240,10 @@ def test_the_page_shows_the_programme_its_axes_public_fiches_and_plenaries(clien
         programme.get_status_display(),
         "du 01/01/2024 au 31/12/2028",
         programme.territory,
-        "Lys-sur-Marque<br>Val-Fleuri",
-        "Val-de-Lys Agglomération",
-        "Les Hauts-Prés",
+        # Its places, by kind, in the order a reader expects.
+        "<dt>EPCI</dt><dd>Val-de-Lys Agglomération</dd>"
+        "<dt>Communes</dt><dd>Lys-sur-Marque, Val-Fleuri</dd>"
+        "<dt>Quartiers prioritaires (QPV)</dt><dd>Les Hauts-Prés</dd>",
         world.objective.axis.title,
         world.objective.title,  # an operational objective
     ):
@@ -421,6 +424,10 @@ def test_query_counts_do_not_grow_with_the_fiches(client, world, scene, amounts)
             body=Meeting.Body.PLENARY,
             date=timezone.now() + datetime.timedelta(days=40 + day),
             place=f"Salle {day}",
+        )
+    for n in range(12):  # its places too: in one query, however many
+        services.add_place(
+            programme=scene.programme, actor=world.coordinator, kind="commune", name=f"Commune {n}"
         )
     after = [_queries(client, url) for url in urls]
     assert after == before

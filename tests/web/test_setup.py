@@ -126,9 +126,6 @@ def _identity(programme, **changes) -> dict:
         "kind": programme.kind,
         "name": programme.name,
         "territory": programme.territory,
-        "communes": programme.communes,
-        "epci": programme.epci,
-        "priority_neighbourhoods": programme.priority_neighbourhoods,
         "start_date": programme.start_date.isoformat(),
         "end_date": programme.end_date.isoformat(),
     }
@@ -197,24 +194,56 @@ def test_every_form_works_for_the_coordination_and_is_audited(client, world):
     assert verify_chain(programme_id=world.programme.pk).ok
 
 
+def _add_places(world) -> None:
+    for kind, name in (
+        ("commune", "Lys-sur-Marque"),
+        ("commune", "Bois-Joli"),
+        ("epci", "Val-de-Lys Agglomération"),
+        ("qpv", "Les Hauts-Prés"),
+    ):
+        services.add_place(programme=world.programme, actor=world.coordinator, kind=kind, name=name)
+
+
 def test_the_programme_page_links_the_set_up_and_shows_its_territory(client, world):
-    services.save_structure(
-        world.programme,
-        actor=world.coordinator,
-        data={
-            "communes": "Lys-sur-Marque, Bois-Joli",
-            "epci": "Val-de-Lys Agglomération",
-            "priority_neighbourhoods": "Les Hauts-Prés",
-        },
-    )
+    _add_places(world)
     url = reverse("coordo:programme", args=[world.programme.pk])
     setup = reverse("coordo:setup", args=[world.programme.pk])
     client.force_login(world.copil)
     page = client.get(url).content.decode()
-    assert "Lys-sur-Marque, Bois-Joli" in page and "Les Hauts-Prés" in page
+    assert "Bois-Joli, Lys-sur-Marque" in page and "Les Hauts-Prés" in page
     assert "Val-de-Lys Agglomération" in page and setup not in page
     client.force_login(world.coordinator)
     assert setup in client.get(url).content.decode()
+
+
+def test_the_set_up_shows_the_places_by_kind_and_links_their_page(client, world):
+    client.force_login(world.coordinator)
+    hub = reverse("coordo:setup", args=[world.programme.pk])
+    places = reverse("coordo:places", args=[world.programme.pk])
+    facts = _text(client.get(hub)).split('class="setup-facts"', 1)[1].split("</dl>", 1)[0]
+    assert "Aucun lieu saisi" in facts
+    _add_places(world)
+    page = _text(client.get(hub))
+    facts = page.split('class="setup-facts"', 1)[1].split("</dl>", 1)[0]
+    assert "<dt>EPCI</dt><dd>Val-de-Lys Agglomération</dd>" in facts
+    assert "<dt>Communes</dt><dd>Bois-Joli, Lys-sur-Marque</dd>" in facts
+    assert "<dt>Quartiers prioritaires (QPV)</dt><dd>Les Hauts-Prés</dd>" in facts
+    assert places in page
+    # The identity form edits no territory text: it sends to the places' page.
+    identity = client.get(reverse("coordo:setup-identity", args=[world.programme.pk]))
+    assert set(identity.context["form"].fields) == {
+        "kind",
+        "name",
+        "territory",
+        "start_date",
+        "end_date",
+    }
+    assert places in identity.content.decode()
+    # The places' page is part of the set-up for the coordination (its menu), read by the others.
+    page = client.get(places).content.decode()
+    assert 'class="setup-nav"' in page and f'href="{places}" aria-current="page"' in page
+    client.force_login(world.copil)
+    assert 'class="setup-nav"' not in client.get(places).content.decode()
 
 
 # --- Identity, a new programme ------------------------------------------------------------------
@@ -233,14 +262,16 @@ def test_identity_bad_input_and_stale_page(client, world):
     assert response.status_code == 400 and "Ce champ est obligatoire." in _text(response)
     assert _state() == before
     assert (
-        client.post(url, _identity(world.programme, epci="CA A", seen_version=seen)).status_code
+        client.post(
+            url, _identity(world.programme, territory="CA A", seen_version=seen)
+        ).status_code
         == 302
     )
-    response = client.post(url, _identity(world.programme, epci="CA B", seen_version=seen))
+    response = client.post(url, _identity(world.programme, territory="CA B", seen_version=seen))
     assert response.status_code == 400 and "Modifié depuis que vous avez ouvert la page" in _text(
         response
     )
-    assert Programme.objects.get(pk=world.programme.pk).epci == "CA A"
+    assert Programme.objects.get(pk=world.programme.pk).territory == "CA A"
 
 
 def test_a_coordinator_creates_a_programme_and_coordinates_it(client, world):

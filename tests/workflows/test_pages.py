@@ -511,7 +511,7 @@ def test_english_user_sees_english_labels_and_snapshots_keep_field_names(client,
     first, latest = (
         s.data["fiche"] for s in Action.objects.get(pk=action.pk).snapshots.order_by("version")
     )
-    assert set(first) == set(latest) == set(Action.FICHE_FIELDS)
+    assert set(first) == set(latest) == {*Action.FICHE_FIELDS, "places"}
     assert latest["target_public"] == "Collégiens"
 
 

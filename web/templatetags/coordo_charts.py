@@ -50,6 +50,8 @@ class _Row:
 def _text(value, money: bool) -> str:
     if money:
         return euros(value)
+    if isinstance(value, float):  # a measured value: French decimal comma
+        return f"{value:g}".replace(".", ",")
     return f"{value:,}".replace(",", "\u202f") if isinstance(value, int) else str(value)
 
 

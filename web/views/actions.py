@@ -326,7 +326,11 @@ def action_create(request: HttpRequest, pk: int) -> HttpResponse:
         data = {name: form.cleaned_data[name] for name in Action.FICHE_FIELDS}
         try:
             action = services.create_action(
-                programme=programme, actor=request.user, data=data, ip=client_ip(request)
+                programme=programme,
+                actor=request.user,
+                data=data,
+                places=form.cleaned_data["places"],
+                ip=client_ip(request),
             )
         except services.Refused as exc:
             form_errors(form, exc)
@@ -367,6 +371,7 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     action=get_visible_action(request.user, pk),
                     actor=request.user,
                     data=data,
+                    places=form.cleaned_data["places"] if "places" in form.changed_data else None,
                     seen=version,
                     ip=client_ip(request),
                 )
@@ -581,8 +586,11 @@ def snapshot_diff(request: HttpRequest, pk: int) -> HttpResponse:
             labels.value(fiche_type, name, old.data["fiche"].get(name)),
             labels.value(fiche_type, name, new.data["fiche"].get(name)),
         )
-        for name in Action.FICHE_FIELDS
-        if old.data["fiche"].get(name) != new.data["fiche"].get(name)
+        for name in (*Action.FICHE_FIELDS, "places")
+        # A field added since the older version was frozen is not a difference.
+        if name in old.data["fiche"]
+        and name in new.data["fiche"]
+        and old.data["fiche"][name] != new.data["fiche"][name]
     ]
     parts = [
         (

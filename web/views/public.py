@@ -19,6 +19,7 @@ from django.contrib.syndication.views import Feed
 from django.core import signing
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,6 +36,7 @@ from workflows import services
 
 from ..forms import ResidentProposalForm
 from ..pages import client_ip, form_errors, status
+from ..templatetags.territory import territory_groups
 
 # A person reads the warning and types an idea in more than a few seconds; a form kept open
 # longer than a day is refused too (its signed time cannot be reused forever by a script).
@@ -169,6 +171,7 @@ def programme_page(request: HttpRequest, pk: int) -> HttpResponse:
     """What the programme is and does: its territory and period, its axes, its public fiches
     (paged, optionally of one state), its next plenary séances — and the way to propose."""
     programme = _open_programme(pk)
+    prefetch_related_objects([programme], "places")  # its places in one query, however many
     amounts = programme.public_amounts
     state = request.GET.get("etat", "")
     if state not in summary.PUBLIC_STATES:
@@ -181,6 +184,7 @@ def programme_page(request: HttpRequest, pk: int) -> HttpResponse:
         "public/programme.html",
         {
             "programme": programme,
+            "places": territory_groups(programme),
             "axes": summary.public_axes(programme),
             "counts": counts,
             "total": sum(n for _state, _label, n in counts),

@@ -43,7 +43,8 @@ from ..pages import client_ip, form_errors, form_messages, run_from_page, seen, 
 
 
 class IdentityForm(ModelForm):
-    """What the programme is and where: its kind, name, territory and period."""
+    """What the programme is and where: its kind, name, territory and period (its communes,
+    EPCI and QPV: the places page)."""
 
     class Meta:
         model = Programme
@@ -51,15 +52,9 @@ class IdentityForm(ModelForm):
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "communes": forms.Textarea(attrs={"rows": 3}),
-            "priority_neighbourhoods": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
             "territory": gettext_lazy("Tel qu'il se présente : « Val-de-Lys Agglomération »."),
-            "communes": gettext_lazy("Les communes couvertes, séparées par des virgules."),
-            "priority_neighbourhoods": gettext_lazy(
-                "Les quartiers prioritaires de la politique de la ville (QPV) du territoire."
-            ),
         }
 
 

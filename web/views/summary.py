@@ -16,6 +16,8 @@ from django.shortcuts import render
 from projects.permissions import get_visible_programme
 from reporting.summary import programme_summary
 
+from ..templatetags.territory import territory_groups
+
 
 @login_required
 def summary_page(request: HttpRequest, pk: int) -> HttpResponse:
@@ -23,5 +25,9 @@ def summary_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "coordo/summary.html",
-        {"programme": programme, "summary": programme_summary(programme=programme)},
+        {
+            "programme": programme,
+            "places": territory_groups(programme),
+            "summary": programme_summary(programme=programme),
+        },
     )

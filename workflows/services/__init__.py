@@ -29,6 +29,16 @@ from .actions import (
     update_action,
     update_budget_line,
 )
+from .clsm import (
+    KEEP_CLSM,
+    add_observation_indicator,
+    is_clsm,
+    record_resource_session,
+    record_training,
+    set_observation_value,
+    update_resource_session,
+    update_training,
+)
 from .contracts import (
     AMENDMENT_FIELDS,
     PREPARE,
@@ -96,6 +106,7 @@ from .meetings import (
     write_minutes,
 )
 from .participation import erase_expired_contacts, submit_resident_proposal
+from .places import add_place, remove_place
 from .programme import (
     IDENTITY_FIELDS,
     add_axis,

@@ -24,6 +24,7 @@ from projects.models import (
     Membership,
     Opinion,
     Origin,
+    Place,
     Programme,
     Role,
 )
@@ -56,11 +57,33 @@ ENTER_ACTUAL = Rule(
 )
 
 
-def _fiche_values(action: Action) -> dict[str, object]:
+def _fiche_values(action: Action, places: list[Place] | None = None) -> dict[str, object]:
     """The fiche's fields as a reader of the audit trail wants them (names of related
-    objects, not ids), in the trail's language whatever the language of the person acting."""
+    objects, not ids), in the trail's language whatever the language of the person acting;
+    ``places``: its territory about to be saved (None: as stored)."""
     with translation.override(settings.LANGUAGE_CODE):
-        return {name: chain.json_value(getattr(action, name)) for name in Action.FICHE_FIELDS}
+        values = {name: chain.json_value(getattr(action, name)) for name in Action.FICHE_FIELDS}
+        if places is None:
+            places = list(action.places.all()) if action.pk else []
+        values["places"] = place_names(places)
+        return values
+
+
+def place_names(places) -> str:
+    """A fiche's territory in words: its places, or the whole territory when it picks none."""
+    names = sorted((Place.KIND_ORDER[p.kind], p.name.casefold(), str(p)) for p in places)
+    return ", ".join(n for _k, _n, n in names) or str(_("Tout le territoire du dispositif"))
+
+
+def _checked_places(programme_id: int, places) -> list[Place] | None:
+    """The places chosen for a fiche, each of its own programme's territory."""
+    if places is None:
+        return None
+    places = list(places)
+    if any(p.programme_id != programme_id for p in places):
+        message = _("Choisissez des lieux du territoire de ce dispositif.")
+        raise Refused("invalid", message, {"places": [message]})
+    return places
 
 
 def _fiche_data(data: dict) -> dict:
@@ -79,13 +102,21 @@ def proposal_refusal(actor, programme: Programme, roles: set[str] | None = None)
 
 @transaction.atomic
 def create_action(
-    *, programme: Programme, actor, data: dict, origin: str = "", ip: str | None = None
+    *,
+    programme: Programme,
+    actor,
+    data: dict,
+    origin: str = "",
+    places=None,
+    ip: str | None = None,
 ) -> Action:
     """A fiche proposed by a member (state: proposed), credited to them, with its process: the
-    coordination's task is to triage it (take it up, merge it, or not)."""
+    coordination's task is to triage it (take it up, merge it, or not). ``places``: its
+    territory, among the programme's places (none: the whole territory)."""
     refusal = proposal_refusal(actor, programme)
     if refusal:
         raise refusal
+    places = _checked_places(programme.pk, places) or []
     if not origin:
         coordinates = holds_role(actor, programme_id=programme.pk, roles={Role.COORDINATOR})
         origin = Origin.COORDINATION if coordinates else Origin.MEMBER
@@ -95,10 +126,11 @@ def create_action(
         programme_id=programme.pk,
         actor=actor,
         event="create",
-        after=_fiche_values(action) | {"origin": origin},
+        after=_fiche_values(action, places) | {"origin": origin},
         to_state=action.state,
         ip=ip,
     )
+    action.places.set(places)
     with notices.acting(actor):
         flows.start(action=action)
     return action
@@ -106,21 +138,29 @@ def create_action(
 
 @transaction.atomic
 def update_action(
-    *, action: Action, actor, data: dict, seen: int | None = None, ip: str | None = None
+    *,
+    action: Action,
+    actor,
+    data: dict,
+    places=None,
+    seen: int | None = None,
+    ip: str | None = None,
 ) -> Action:
-    """Co-construction: change fields of the fiche; one audit event with the changed fields,
-    refused if the fiche changed after the version the actor edited (``seen``)."""
+    """Co-construction: change fields of the fiche (and its territory: ``places``, None to
+    keep it); one audit event with the changed fields, refused if the fiche changed after the
+    version the actor edited (``seen``)."""
     _fiche_data(data)
     locked = lock(action)
     EDIT.check(actor, locked)
     check_seen(locked, seen)
+    places = _checked_places(locked.programme_id, places)
     before = _fiche_values(locked)
     for name, value in data.items():
         setattr(locked, name, value)
-    after = _fiche_values(locked)
+    after = _fiche_values(locked, places)
     if before == after:
         return locked
-    return record(
+    record(
         locked,
         programme_id=locked.programme_id,
         actor=actor,
@@ -129,6 +169,9 @@ def update_action(
         after=after,
         ip=ip,
     )
+    if places is not None:
+        locked.places.set(places)
+    return locked
 
 
 @transaction.atomic

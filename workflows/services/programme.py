@@ -203,14 +203,12 @@ def set_signatories(
 
 # --- Creating a programme ---------------------------------------------------------------------
 
-# What a programme is: its kind, name, territory and period (its settings are elsewhere).
+# What a programme is: its kind, name, territory and period (its settings are elsewhere; its
+# communes, EPCI and QPV are its places, ``services.add_place``).
 IDENTITY_FIELDS = (
     "kind",
     "name",
     "territory",
-    "communes",
-    "epci",
-    "priority_neighbourhoods",
     "start_date",
     "end_date",
 )

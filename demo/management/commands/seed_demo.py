@@ -21,6 +21,8 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from demo import bulk, contract, participation, paths
+from demo import clsm as demo_clsm
+from demo import diagnostic as demo_diagnostic
 from demo import directory as demo_directory
 from demo import documents as demo_documents
 from demo import fiches as demo
@@ -204,6 +206,7 @@ class Command(BaseCommand):
             paths.signatory_memberships(prog, actor=coordinator, signers=own)
             paths.contract_signed(prog, copil=users["elue"], signers=own)
         funders = {orgs[key].pk: users[username] for key, username in FUNDER_USERS.items()}
+        demo_clsm.seed_places(programmes=[cls, clsm], actor=coordinator)
         to_evaluate = {"CLS"}  # the first fiche in evaluation of the CLS only
         for kind, axis_no, obj_index, title, lead, group, funding, state in FICHES:
             prog, axes, groups = structure[kind]
@@ -226,6 +229,8 @@ class Command(BaseCommand):
                 context="Besoin identifié par le diagnostic local de santé et les groupes de "
                 "travail du dispositif.",
                 territory="Val-de-Lys Agglomération",
+                places=demo_clsm.fiche_places(prog, title),
+                vulnerable_public=title in demo_clsm.VULNERABLE,
                 funding=[(orgs[f], scheme, amount) for f, scheme, amount in funding],
                 own_funds=E(500),
                 indicators=INDICATORS,
@@ -254,6 +259,8 @@ class Command(BaseCommand):
             )
         demo_directory.seed(cls=cls, clsm=clsm, users=users, orgs=orgs)
         demo_documents.seed(cls=cls, users=users)
+        demo_diagnostic.seed(cls=cls, clsm=clsm, users=users)
+        demo_clsm.seed(clsm=clsm, users=users, orgs=orgs)
 
     def _users(self) -> dict:
         User = get_user_model()
@@ -280,10 +287,8 @@ class Command(BaseCommand):
             Programme(
                 kind=kind,
                 name=name,
+                # Its communes, EPCI and QPV: its places (``demo_clsm.seed_places``).
                 territory="Val-de-Lys Agglomération (14 communes, 95 000 habitants)",
-                epci="Val-de-Lys Agglomération",
-                communes="Lys-sur-Marque, Bois-Joli, Hautmesnil, Saint-Aubin-en-Lys, …",
-                priority_neighbourhoods="Les Hauts-Prés, Bois-Joli, Centre-Gare",
                 start_date=start,
                 end_date=end,
             ),
