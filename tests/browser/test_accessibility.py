@@ -98,6 +98,9 @@ def _main_pages(page, url) -> dict[str, str]:
     meeting = page.locator("td a[href*='/coordo/seances/']").first.get_attribute("href")
     page.goto(f"{url}{programme}financements/")
     request = page.locator("td a[href*='/coordo/financements/']").first.get_attribute("href")
+    page.goto(url + "/coordo/")
+    page.click("h2 a:has-text('CLSM Val-de-Lys')")
+    clsm = page.url.removeprefix(url)
     return {
         "accueil": "/coordo/",
         "liste des fiches": programme,
@@ -112,6 +115,10 @@ def _main_pages(page, url) -> dict[str, str]:
         "tableau de bord": f"{programme}tableau-de-bord/",
         "proposer une fiche": f"{programme}proposer/",
         "page publique": programme.replace("/coordo/", "/public/"),
+        "rapport annuel": f"{programme}rapport/",
+        "diagnostic et démarches": f"{programme}diagnostic/",
+        "territoire": f"{programme}territoire/",
+        "travaux du CLSM": f"{clsm}clsm/",
     }
 
 
