@@ -166,6 +166,8 @@ class FicheDetailSerializer(FicheSerializer):
     budget_lines = BudgetLineSerializer(many=True, read_only=True)
     indicators = IndicatorSerializer(many=True, read_only=True)
     partners = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    # The places it targets among its programme's (none: the whole territory).
+    places = PlaceSerializer(many=True, read_only=True)
 
     class Meta(FicheSerializer.Meta):
         fields = [
@@ -173,6 +175,8 @@ class FicheDetailSerializer(FicheSerializer):
             "context",
             "target_public",
             "territory",
+            "places",
+            "vulnerable_public",
             "partners",
             "budget_lines",
             "indicators",

@@ -19,9 +19,12 @@ from projects.models import Action, Organisation, Programme
 
 from .anonymity import validate_anonymous
 
+# More people than this at one training or event is a typing error.
+MAX_ATTENDANCE = 100_000
+
 
 def _clsm_only(programme: Programme | None) -> dict[str, str]:
-    if programme is not None and programme.kind != Programme.Kind.CLSM:
+    if programme is not None and not programme.is_clsm:
         return {"programme": gettext("Les travaux propres du CLSM n'existent que pour un CLSM.")}
     return {}
 
@@ -101,13 +104,20 @@ class ResourceSession(models.Model):
     def outcomes_total(self) -> int:
         return sum(getattr(self, name) for name, _label in self.OUTCOMES)
 
+    def totals_error(self) -> str | None:
+        """The rule of the counts: each situation examined has one outcome (the model's
+        ``clean`` and the page's form both ask it)."""
+        if self.situations == self.outcomes_total:
+            return None
+        return gettext(
+            "Chaque situation examinée a une suite : {needs} situations par besoin, "
+            "{outcomes} par suite donnée. Les deux totaux doivent être égaux."
+        ).format(needs=self.situations, outcomes=self.outcomes_total)
+
     def clean(self) -> None:
         errors = _clsm_only(self.programme if self.programme_id else None)
-        if self.situations != self.outcomes_total:
-            errors["outcome_referral"] = gettext(
-                "Chaque situation examinée a une suite : {needs} situations par besoin, "
-                "{outcomes} par suite donnée. Les deux totaux doivent être égaux."
-            ).format(needs=self.situations, outcomes=self.outcomes_total)
+        if self.totals_error():
+            errors["outcome_referral"] = self.totals_error()
         if errors:
             raise ValidationError(errors)
 
@@ -137,7 +147,9 @@ class TrainingSession(models.Model):
     title = models.CharField(_("intitulé"), max_length=300)
     date = models.DateField(_("date"))
     audience = models.CharField(_("public"), max_length=15, choices=Audience.choices)
-    attendance = models.PositiveIntegerField(_("participant·es"))
+    attendance = models.PositiveIntegerField(
+        _("participant·es"), validators=[MaxValueValidator(MAX_ATTENDANCE)]
+    )
     satisfied_percent = models.PositiveSmallIntegerField(
         _("participant·es satisfait·es (%)"),
         null=True,

@@ -273,10 +273,7 @@ def _findings_in_schemes(programme: Programme, actor) -> None:
         services.update_finding(
             finding=finding,
             actor=actor,
-            data={name: getattr(finding, name) for name in services.FINDING_FIELDS},
-            axes=list(finding.axes.all()),
-            objectives=list(finding.objectives.all()),
-            actions=list(finding.actions.all()),
+            data={},
             scheme_objectives=sorted(carried, key=lambda o: o.pk),
         )
 

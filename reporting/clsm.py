@@ -49,12 +49,7 @@ class ClsmPart:
     resource: ResourcePart
     trainings: list[TrainingRow]
     training_sessions: list[TrainingSession]
-    by_audience: list[tuple[str, int, int]]  # label, sessions, attendance
     observation: list[ObservationRow]
-
-    @property
-    def attendance(self) -> int:
-        return sum(row.attendance for row in self.trainings)
 
 
 def resource_part(*, programme: Programme, year: int) -> ResourcePart:
@@ -101,13 +96,6 @@ def clsm_part(*, programme: Programme, year: int) -> ClsmPart:
         )
         for kind, label in TrainingSession.Kind.choices
     ]
-    audiences = dict(TrainingSession.Audience.choices)
-    by_audience = [
-        (str(audiences.get(a, a)), n, people or 0)
-        for a, n, people in trainings.order_by("audience")
-        .values_list("audience")
-        .annotate(n=Count("pk"), people=Sum("attendance"))
-    ]
     indicators = ObservationIndicator.objects.filter(programme=programme).prefetch_related("values")
     observation = [
         ObservationRow(
@@ -123,14 +111,13 @@ def clsm_part(*, programme: Programme, year: int) -> ClsmPart:
         resource=resource_part(programme=programme, year=year),
         trainings=rows,
         training_sessions=list(trainings.select_related("action").order_by("date", "pk")),
-        by_audience=by_audience,
         observation=observation,
     )
 
 
 def write_clsm_sheets(workbook, *, programme: Programme, year: int) -> None:
     """The CLSM's own work as sheets of the annual workbook (nothing for a CLS)."""
-    if programme.kind != Programme.Kind.CLSM:
+    if not programme.is_clsm:
         return
     part = clsm_part(programme=programme, year=year)
     sheet = Sheet(

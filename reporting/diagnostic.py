@@ -21,21 +21,14 @@ from django.db.models.functions import Coalesce
 
 from diagnostic.models import Diagnostic, Finding, ProgrammeLink, Scheme, SchemeObjective, Theme
 from funding.models import BudgetLine
-from projects.models import Action, ActionState, Programme
+from projects.models import NOT_CARRIED_OUT, Action, Programme
 
-# Fiches that were never carried out: they answer nothing and contribute to nothing.
-NOT_CARRIED = (
-    ActionState.REJECTED,
-    ActionState.ABANDONED,
-    ActionState.DECLINED,
-    ActionState.MERGED,
-)
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
 def counted_actions(programme: Programme | int) -> QuerySet[Action]:
     """The programme's fiches that count (not rejected, abandoned, declined nor merged)."""
-    return Action.objects.filter(programme=programme).exclude(state__in=NOT_CARRIED)
+    return Action.objects.filter(programme=programme).exclude(state__in=NOT_CARRIED_OUT)
 
 
 def with_budget(actions: QuerySet[Action]) -> QuerySet[Action]:

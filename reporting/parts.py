@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from evaluation.models import EvaluationReport, Indicator, Measurement
 from funding.models import FundingRequest, Tranche
 from projects.models import (
+    NOT_CARRIED_OUT,
     Action,
     ActionState,
     AgendaItem,
@@ -66,13 +67,7 @@ from .figures import (
     year_bounds,
 )
 
-FINAL_STATES = (
-    ActionState.CLOSED,
-    ActionState.REJECTED,
-    ActionState.ABANDONED,
-    ActionState.DECLINED,
-    ActionState.MERGED,
-)
+FINAL_STATES = (ActionState.CLOSED, *NOT_CARRIED_OUT)
 PAGE_INDICATORS = 100  # indicators listed on the page (all of them are in the workbook)
 PAGE_REPORTS = 50  # evaluation reports quoted on the page (all of them are in the workbook)
 _ZERO_SQL = Value(ZERO, output_field=DecimalField(max_digits=14, decimal_places=2))

@@ -4,7 +4,8 @@ or a public facing inequality (``projects.models.reduces_inequalities``), and pe
 
 For the annual report: the fiches active in the year and their budget lines of the year; for
 the dashboard: every fiche neither rejected, abandoned, declined nor merged, all years. The
-number of queries does not depend on the number of fiches (four)."""
+number of queries does not depend on the number of fiches (five: the counts, the planned
+budget by fiche, the fiches reducing inequalities, the fiches by QPV, the QPV)."""
 
 from __future__ import annotations
 
@@ -17,19 +18,19 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from funding.models import BudgetLine
-from projects.models import Action, ActionState, Place, Programme, reduces_inequalities
+from projects.models import (
+    NOT_CARRIED_OUT,
+    Action,
+    Place,
+    Programme,
+    reduces_inequalities,
+    targets_qpv,
+)
 from spreadsheet import Sheet
 
 from .annual import actions_in_year
 
 ZERO = Decimal("0")
-# Fiches that never were, or no longer are, the programme's work.
-NOT_COUNTED = (
-    ActionState.REJECTED,
-    ActionState.ABANDONED,
-    ActionState.DECLINED,
-    ActionState.MERGED,
-)
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,9 @@ def territory_part(*, programme: Programme, actions: QuerySet[Action], year: int
     """The figures of ``actions`` (fiches of ``programme``), their budget lines of ``year``
     (all years when None)."""
     ids = actions.values("pk")
-    qpv = Q(
-        pk__in=Action.places.through.objects.filter(place__kind=Place.Kind.QPV).values("action_id")
-    )
     counts = Action.objects.filter(pk__in=ids).aggregate(
         fiches=Count("pk"),
-        reducing=Count("pk", filter=reduces_inequalities()),
-        targeting_qpv=Count("pk", filter=qpv),
+        targeting_qpv=Count("pk", filter=targets_qpv()),
         vulnerable_public=Count("pk", filter=Q(vulnerable_public=True)),
         whole_territory=Count(
             "pk", filter=~Q(pk__in=Action.places.through.objects.values("action_id"))
@@ -99,10 +96,13 @@ def territory_part(*, programme: Programme, actions: QuerySet[Action], year: int
             fiches=len(per_qpv[place.pk]),
             planned=sum((planned_by_action.get(a, ZERO) for a in per_qpv[place.pk]), ZERO),
         )
-        for place in Place.objects.filter(programme=programme, kind=Place.Kind.QPV).order_by("name")
+        for place in Place.objects.filter(
+            programme=programme, kind=Place.Kind.QPV
+        ).in_reading_order()
     ]
     return TerritoryPart(
         year=year,
+        reducing=len(reducing_ids),
         planned=sum(planned_by_action.values(), ZERO),
         reducing_planned=sum((v for a, v in planned_by_action.items() if a in reducing_ids), ZERO),
         by_qpv=rows,
@@ -119,7 +119,7 @@ def annual_territory(*, programme: Programme, year: int) -> TerritoryPart:
 
 def current_territory(*, programme: Programme) -> TerritoryPart:
     """Today, for the dashboard: every fiche still the programme's work, all years."""
-    actions = Action.objects.filter(programme=programme).exclude(state__in=NOT_COUNTED)
+    actions = Action.objects.filter(programme=programme).exclude(state__in=NOT_CARRIED_OUT)
     return territory_part(programme=programme, actions=actions, year=None)
 
 

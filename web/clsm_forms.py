@@ -1,15 +1,19 @@
 """The forms of the territory's places and of the CLSM's own work. The resource unit's form
-says, above its only free-text field, that no one may be named, and refuses it as the model
-does (``clsm.anonymity``): the message is on the form before the service is even asked."""
+says, above its only free-text field, that no one may be named, and refuses it with the model's
+own validator (``clsm.anonymity``): the message is on the form before the service is even asked."""
 
 from __future__ import annotations
 
 from django import forms
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from clsm.anonymity import personal_data_found, refusal_message
-from clsm.models import ObservationIndicator, ObservationValue, ResourceSession, TrainingSession
+from clsm.models import (
+    MAX_ATTENDANCE,
+    ObservationIndicator,
+    ObservationValue,
+    ResourceSession,
+    TrainingSession,
+)
 from projects.calendar import FIRST_YEAR, LAST_YEAR
 from projects.models import Place, Programme
 
@@ -68,23 +72,16 @@ class ResourceSessionForm(ModelForm):
 
     def clean_notes(self):
         notes = (self.cleaned_data.get("notes") or "").strip()
-        found = personal_data_found(notes)
-        if found:
-            raise forms.ValidationError(refusal_message(found))
+        ResourceSession._meta.get_field("notes").run_validators(notes)  # the model's rule
         return notes
 
     def clean(self):
         cleaned = super().clean()
-        needs = [cleaned.get(n) for n, _l in ResourceSession.NEEDS]
-        outcomes = [cleaned.get(n) for n, _l in ResourceSession.OUTCOMES]
-        if None not in needs + outcomes and sum(needs) != sum(outcomes):
-            self.add_error(
-                None,
-                gettext(
-                    "Chaque situation examinée a une suite : {needs} situations par besoin, "
-                    "{outcomes} par suite donnée. Les deux totaux doivent être égaux."
-                ).format(needs=sum(needs), outcomes=sum(outcomes)),
-            )
+        counts = {n: cleaned.get(n) for n, _l in ResourceSession.NEEDS + ResourceSession.OUTCOMES}
+        if None not in counts.values():
+            error = ResourceSession(**counts).totals_error()  # the model's rule
+            if error:
+                self.add_error(None, error)
         return cleaned
 
     def _post_clean(self):
@@ -124,8 +121,8 @@ class TrainingForm(ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.programme = programme
         self.fields["action"].queryset = programme.actions.order_by("title")
-        self.fields["attendance"].max_value = 100_000
-        self.fields["attendance"].widget.attrs.update({"min": 0, "max": 100_000})
+        # The bound is the model's (its validator refuses more, whoever writes).
+        self.fields["attendance"].widget.attrs.update({"min": 0, "max": MAX_ATTENDANCE})
 
     def _post_clean(self):
         pass

@@ -111,7 +111,7 @@ class FicheForm(ModelForm):
         )
         self.fields["working_group"].queryset = WorkingGroup.objects.filter(programme=programme)
         self.fields["lead_organisation"].queryset = Organisation.objects.all()
-        self.fields["places"].queryset = programme.places.order_by("kind", "name")
+        self.fields["places"].queryset = programme.places.in_reading_order()
         if self.instance.pk:
             self.initial["places"] = [p.pk for p in self.instance.places.all()]
 

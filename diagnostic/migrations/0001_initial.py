@@ -101,4 +101,9 @@ class Migration(migrations.Migration):
             model_name='schemeobjective',
             constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('title'), models.F('scheme'), name='scheme_objective_unique', violation_error_message='La démarche compte déjà un objectif de cet intitulé.'),
         ),
+        migrations.AddField(
+            model_name='finding',
+            name='scheme_objectives',
+            field=models.ManyToManyField(blank=True, related_name='findings', to='diagnostic.schemeobjective', verbose_name='objectifs des autres démarches qui le portent'),
+        ),
     ]

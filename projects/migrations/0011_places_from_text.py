@@ -42,7 +42,26 @@ def forwards(apps, schema_editor):
                     Place.objects.create(programme=programme, kind=kind, name=name)
 
 
+def backwards(apps, schema_editor):
+    """The places written back as text, each kind in its field, so that migrating back from
+    0012 (which re-adds the fields empty) keeps the territory."""
+    Programme = apps.get_model("projects", "Programme")
+    Place = apps.get_model("projects", "Place")
+    fields = {"epci": "epci", "commune": "communes", "qpv": "priority_neighbourhoods"}
+    for programme in Programme.objects.order_by("pk"):
+        names = {field: [] for field in fields.values()}
+        for kind, name in (
+            Place.objects.filter(programme=programme).order_by("pk").values_list("kind", "name")
+        ):
+            if kind in fields:
+                names[fields[kind]].append(name)
+        for field, found in names.items():
+            text = ", ".join(found)
+            setattr(programme, field, text[:200] if field == "epci" else text)
+        programme.save(update_fields=list(fields.values()))
+
+
 class Migration(migrations.Migration):
     dependencies = [("projects", "0010_places_and_vulnerable_public")]
 
-    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(forwards, backwards)]

@@ -9,6 +9,7 @@ everyone else). Applying a transition — locking, checking, saving and auditing
 from .action import (
     ACTIVE_STATES,
     EDITABLE_STATES,
+    NOT_CARRIED_OUT,
     Action,
     ActionSnapshot,
     ActionState,
@@ -19,7 +20,13 @@ from .action import (
 )
 from .meeting import AgendaItem, Meeting, decision_choices
 from .opinion import Opinion
-from .place import Place, reduces_inequalities
+from .place import (
+    Place,
+    action_reduces_inequalities,
+    places_target_qpv,
+    reduces_inequalities,
+    targets_qpv,
+)
 from .programme import (
     Axis,
     Membership,

@@ -60,6 +60,14 @@ ACTIVE_STATES = (
     ActionState.IMPLEMENTATION,
     ActionState.EVALUATION,
 )
+# Fiches that were never carried out, or no longer are the programme's work: they answer no
+# need, contribute to no scheme and count in no effort.
+NOT_CARRIED_OUT = (
+    ActionState.REJECTED,
+    ActionState.ABANDONED,
+    ActionState.DECLINED,
+    ActionState.MERGED,
+)
 # The fiche can be edited while it is being prepared; afterwards only through a transition back.
 EDITABLE_STATES = (ActionState.DRAFT, ActionState.CO_CONSTRUCTION)
 

@@ -130,6 +130,11 @@ class Programme(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_clsm(self) -> bool:
+        """A mental-health council: it alone has the CLSM's own work (``clsm``)."""
+        return self.kind == self.Kind.CLSM
+
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": gettext("La fin doit suivre le début.")})

@@ -54,3 +54,8 @@ document.addEventListener("turbo:load", () => coordoTables(document));
 window.addEventListener("load", () => coordoScrollBoxes(document));
 if (document.fonts) document.fonts.ready.then(() => coordoScrollBoxes(document));
 window.addEventListener("resize", () => coordoScrollBoxes(document));
+// A table inside a closed <details> measures 0 wide at load: measured again when it opens
+// ("toggle" does not bubble, hence the capture phase).
+document.addEventListener("toggle", (event) => {
+  if (event.target instanceof HTMLDetailsElement && event.target.open) coordoScrollBoxes(event.target);
+}, true);

@@ -476,3 +476,21 @@ def test_a_programme_lists_its_places_in_the_same_queries_however_many(api, worl
         listed = api.get("/api/v1/programmes/").json()["results"]
     assert len(many) == len(few)
     assert sorted(len(p["places"]) for p in listed) == [10, 12]
+
+
+def test_a_fiche_says_which_places_it_targets_and_whether_its_public_is_vulnerable(api, world):
+    from workflows import services
+
+    qpv = services.add_place(
+        programme=world.programme, actor=world.coordinator, kind="qpv", name="Les Hauts-Prés"
+    )
+    action = services.create_action(
+        programme=world.programme,
+        actor=world.coordinator,
+        data={"title": "Médiation santé", "vulnerable_public": True},
+        places=[qpv],
+    )
+    as_user(api, world.copil)
+    body = api.get(f"/api/v1/fiches/{action.pk}/").json()
+    assert body["places"] == [{"kind": "qpv", "name": "Les Hauts-Prés"}]
+    assert body["vulnerable_public"] is True

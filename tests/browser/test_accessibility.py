@@ -159,14 +159,18 @@ OBJECTIVE = "Développer l'éducation à la santé dès l'enfance"
 def test_a_fiche_is_proposed_with_the_keyboard_only(axe_page, demo_server):
     page, url = axe_page, demo_server
     log_in(page, url, "coordinatrice")
-    page.click("h2 a:has-text('CLS Val-de-Lys 2024-2028')")  # (the login and this: the mouse)
+    with page.expect_navigation():  # (the login and this: the mouse)
+        page.click("h2 a:has-text('CLS Val-de-Lys 2024-2028')")
+    page.wait_for_load_state("load")
     programme = page.url
 
     # From here on, only keys. The first stop is the link that skips the menus.
     page.keyboard.press("Tab")
-    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Aller au contenu"
+    page.wait_for_function(
+        "() => document.activeElement.textContent.trim() === 'Aller au contenu'", timeout=5000
+    )
     page.keyboard.press("Enter")
-    assert page.evaluate("() => document.activeElement.id") == "contenu"
+    page.wait_for_function("() => document.activeElement.id === 'contenu'", timeout=5000)
     _tab_to(page, "« Proposer une action »", "el.textContent.trim() === 'Proposer une action'")
     with page.expect_navigation():
         page.keyboard.press("Enter")

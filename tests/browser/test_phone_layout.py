@@ -22,11 +22,15 @@ WRAPPED_AMOUNTS = """() => [...document.querySelectorAll('.coordo td.num, .coord
 
 
 def _pages(page, url) -> dict[str, str]:
-    """The CLS's main pages, found as a user finds them (the links of the pages)."""
+    """The CLS's main pages (and the CLSM's own), found as a user finds them (the links of
+    the pages)."""
     page.click("h2 a:has-text('CLS Val-de-Lys 2024-2028')")
     programme = page.url.removeprefix(url)
     page.goto(f"{url}{programme}seances/")
     meeting = page.locator("td a[href*='/coordo/seances/']").first.get_attribute("href")
+    page.goto(url + "/coordo/")
+    page.click("h2 a:has-text('CLSM Val-de-Lys')")
+    clsm = page.url.removeprefix(url)
     return {
         "accueil": "/coordo/",
         "fiches du dispositif": programme,
@@ -35,6 +39,10 @@ def _pages(page, url) -> dict[str, str]:
         "financements": f"{programme}financements/",
         "tableau de bord": f"{programme}tableau-de-bord/",
         "proposer une fiche": f"{programme}proposer/",
+        "territoire": f"{programme}territoire/",
+        "rapport annuel": f"{programme}rapport/",  # this year's
+        "travaux du CLSM": f"{clsm}clsm/",
+        "rapport annuel du CLSM": f"{clsm}rapport/",
     }
 
 

@@ -179,6 +179,7 @@ def test_bad_session_input_saves_nothing(client, clsm_world, bad, message):
     [
         ({"title": ""}, "obligatoire"),
         ({"attendance": "-3"}, "supérieure ou égale à 0"),
+        ({"attendance": "100001"}, "inférieure ou égale à 100000"),
         ({"satisfied_percent": "150"}, "inférieure ou égale à 100"),
         ({"mean_score": "7"}, "inférieure ou égale à 5"),
         ({"kind": "concert"}, "choix valide"),

@@ -65,6 +65,44 @@ def test_only_the_coordination_writes(clsm_world, role):
     assert not AuditEvent.objects.filter(object_type__startswith="clsm.").exists()
 
 
+@pytest.mark.parametrize("role", ["copil", "wg_member", "ars_referent", "outsider"])
+def test_only_the_coordination_corrects(clsm_world, role):
+    world = clsm_world
+    user = getattr(world, role)
+    session = _session(world)
+    training = services.record_training(
+        programme=world.programme,
+        actor=world.coordinator,
+        data={
+            "kind": "training",
+            "title": "PSSM",
+            "date": DAY,
+            "audience": "professionals",
+            "attendance": 12,
+        },
+    )
+    indicator = services.add_observation_indicator(
+        programme=world.programme, actor=world.coordinator, name="Urgences", unit="", source="ORS"
+    )
+    events = AuditEvent.objects.count()
+    for attempt in (
+        lambda: services.update_resource_session(
+            session=session, actor=user, data={"need_housing": 3, "outcome_closed": 1}
+        ),
+        lambda: services.update_training(session=training, actor=user, data={"attendance": 99}),
+        lambda: services.set_observation_value(
+            indicator=indicator, actor=user, year=2025, value=Decimal("3")
+        ),
+    ):
+        with pytest.raises(services.Refused) as refused:
+            attempt()
+        assert refused.value.rule == "role"
+    assert ResourceSession.objects.get().need_housing == 2
+    assert TrainingSession.objects.get().attendance == 12
+    assert not ObservationValue.objects.exists()
+    assert AuditEvent.objects.count() == events
+
+
 def test_a_cls_has_no_clsm_work(db):
     world = build_world()  # a CLS
     with pytest.raises(services.Refused) as refused:

@@ -19,7 +19,7 @@ from audit import chain
 from audit.labels import CHANGE_LABELS, Labels
 from audit.models import AuditEvent
 from diagnostic.models import Diagnostic, Finding, ProgrammeLink, Scheme, SchemeObjective
-from projects.models import Role
+from projects.models import Action, ActionState, Role
 from tests.factories import MembershipFactory
 from tests.web.test_hostile_input import HOSTILE, forms_of
 from tests.world import ROLE_USERS, new_action
@@ -100,7 +100,7 @@ def _writes(world, diag) -> list[tuple[str, dict]]:
         (
             reverse("coordo:finding-edit", args=[p, finding.pk]),
             _finding_data(title="Renoncement aux soins (révisé)")
-            | {"seen_version": chain.version(finding)},
+            | {"actions": [fiche.pk], "seen_version": chain.version(finding)},
         ),
         (reverse("coordo:scheme-add", args=[p]), {"scheme-kind": "ptsm", "scheme-name": "PTSM"}),
         (
@@ -117,7 +117,11 @@ def _writes(world, diag) -> list[tuple[str, dict]]:
         ),
         (
             reverse("coordo:fiche-links", args=[fiche.pk]),
-            {"findings": [], "scheme_objectives": [], "seen_version": chain.version(fiche)},
+            {
+                "findings": [finding.pk],
+                "scheme_objectives": [],
+                "seen_version": chain.version(fiche),
+            },
         ),
     ]
 
@@ -175,7 +179,7 @@ def test_the_coordination_writes_each_form_with_one_audit_event(client, world, d
     assert Scheme.objects.filter(name="PTSM").exists()
     assert Scheme.objects.filter(name="PRS Hauts-de-France 2023-2028").exists()
     assert SchemeObjective.objects.filter(title="Objectif 5 — Premier recours").exists()
-    assert not diag["fiche"].findings.exists()
+    assert not diag["fiche"].scheme_objectives.exists()
 
 
 def test_a_linked_programme_is_for_whoever_coordinates_both(client, world):
@@ -696,3 +700,66 @@ def test_a_finding_is_carried_by_the_objectives_of_other_schemes(client, world, 
             finding=finding, actor=world.coordinator, data={}, scheme_objectives=[elsewhere]
         )
     assert list(finding.scheme_objectives.all()) == [objective]
+
+
+def test_links_made_from_either_side_are_in_both_histories_and_never_lost(client, world, diag):
+    """A fiche linked from its page while the finding's page was open: the finding's page is
+    stale (its save would have dropped the link), and each side's history says what changed."""
+    finding, fiche = diag["finding"], diag["fiche"]
+    other = new_action(world, title="Atelier mémoire")
+    client.force_login(world.coordinator)
+    opened = chain.version(finding)
+    services.set_fiche_links(
+        action=other, actor=world.coordinator, findings=[finding], scheme_objectives=[]
+    )
+    echoed = AuditEvent.objects.filter(event="update_structure", object_id=str(finding.pk)).last()
+    assert echoed.changes["actions"][1].count(";") == 1  # both fiches now answer it
+    response = client.post(
+        reverse("coordo:finding-edit", args=[world.programme.pk, finding.pk]),
+        _finding_data(title="Renoncement (révisé)")
+        | {"actions": [fiche.pk], "seen_version": opened},
+    )
+    assert response.status_code == 409 or "depuis que vous avez ouvert" in _text(response)
+    assert set(finding.actions.all()) == {fiche, other}
+
+    # Linked from the finding's side: the fiche's history says so.
+    third = new_action(world, title="Forum santé jeunes")
+    services.update_finding(
+        finding=finding, actor=world.coordinator, data={}, actions=[fiche, other, third]
+    )
+    event = AuditEvent.objects.filter(event="update", object_id=str(third.pk)).last()
+    assert event.changes["findings"] == [None, finding.title]
+    # Data only: every link stays.
+    services.update_finding(finding=finding, actor=world.coordinator, data={"year": 2024})
+    assert set(finding.actions.all()) == {fiche, other, third}
+    assert list(finding.scheme_objectives.all()) == []
+
+
+def test_an_abandoned_fiche_keeps_its_link_when_the_finding_is_edited(client, world, diag):
+    finding, fiche = diag["finding"], diag["fiche"]
+    Action.objects.filter(pk=fiche.pk).update(state=ActionState.ABANDONED)
+    client.force_login(world.coordinator)
+    response = client.post(
+        reverse("coordo:finding-edit", args=[world.programme.pk, finding.pk]),
+        _finding_data(title="Renoncement (révisé)") | {"seen_version": chain.version(finding)},
+    )
+    assert response.status_code == 302
+    assert list(finding.actions.all()) == [fiche]  # not offered, not dropped
+
+
+def test_only_who_sets_up_both_programmes_sees_the_unlink_button(client, world, linked_diag):
+    link = ProgrammeLink.objects.get()
+    other_id = link.second_id if link.first_id == world.programme.pk else link.first_id
+    page = reverse("coordo:diagnostic", args=[world.programme.pk])
+    client.force_login(world.coordinator)
+    assert "Délier les deux dispositifs" in _text(client.get(page))
+    # A coordinator of this programme only (not of the linked one).
+    alone = MembershipFactory(programme=world.programme, role=Role.COORDINATOR).user
+    client.force_login(alone)
+    assert "Délier les deux dispositifs" not in _text(client.get(page))
+    response = client.post(
+        reverse("coordo:diagnostic-remove", args=[world.programme.pk, "lien", other_id]),
+        {"seen_version": chain.version(link)},
+    )
+    assert response.status_code == 403
+    assert ProgrammeLink.objects.filter(pk=link.pk).exists()

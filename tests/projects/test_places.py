@@ -20,6 +20,7 @@ from projects.models import Action, Place, Programme
 from reporting.territory import annual_territory, current_territory
 from tests.world import build_world, new_action
 from workflows import services
+from workflows.services.actions import place_names
 
 
 def _places(world):
@@ -44,10 +45,11 @@ def test_the_coordination_keeps_the_places_audited(world):
         )
     assert "déjà" in refused.value.message
     for role in ("copil", "wg_member", "ars_referent", "outsider"):
-        with pytest.raises(services.Refused):
+        with pytest.raises(services.Refused) as refused:
             services.add_place(
                 programme=world.programme, actor=getattr(world, role), kind="qpv", name="Autre"
             )
+        assert refused.value.rule == "role"
     assert world.programme.places.count() == 4
 
 
@@ -216,6 +218,53 @@ def test_the_places_page_reads_for_members_writes_for_the_coordination(client, w
     assert world.programme.places.filter(kind="qpv").count() == 3
 
 
+def test_removing_a_place_from_the_page(client, world):
+    places = _places(world)
+    other = build_world("o-")
+    foreign = services.add_place(
+        programme=other.programme, actor=other.coordinator, kind="qpv", name="Ailleurs"
+    )
+    url = lambda place: reverse(  # noqa: E731
+        "coordo:place-remove", args=[world.programme.pk, place.pk]
+    )
+    client.force_login(world.copil)
+    assert client.post(url(places["gare"])).status_code == 403
+    client.force_login(world.coordinator)
+    assert client.post(url(foreign)).status_code == 404
+    assert Place.objects.filter(pk__in=[places["gare"].pk, foreign.pk]).count() == 2
+    assert not AuditEvent.objects.filter(event="remove_place").exists()
+    assert client.post(url(places["gare"])).status_code == 302
+    assert not Place.objects.filter(pk=places["gare"].pk).exists()
+
+
+def test_places_read_in_one_order_everywhere(client, world):
+    """EPCI, communes, QPV, then by name whatever the case — in SQL and in Python alike."""
+    add = lambda kind, name: services.add_place(  # noqa: E731
+        programme=world.programme, actor=world.coordinator, kind=kind, name=name
+    )
+    for kind, name in [("qpv", "zénith"), ("qpv", "Arbres"), ("commune", "bois-Joli")]:
+        add(kind, name)
+    _places(world)
+    expected = [
+        "Val-de-Lys Agglomération (EPCI)",
+        "bois-Joli",
+        "Lys-sur-Marque",
+        "Arbres (QPV)",
+        "Centre-Gare (QPV)",
+        "Les Hauts-Prés (QPV)",
+        "zénith (QPV)",
+    ]
+    assert [str(p) for p in world.programme.places.all()] == expected
+    assert [str(p) for p in Place.objects.in_reading_order()] == expected
+    shuffled = sorted(Place.objects.all(), key=lambda p: p.pk, reverse=True)
+    assert [str(p) for p in sorted(shuffled, key=Place.reading_key)] == expected
+    assert place_names(shuffled) == ", ".join(expected)
+    client.force_login(world.coordinator)
+    form = client.get(reverse("coordo:action-create", args=[world.programme.pk]))
+    choices = [str(p) for p in form.context["form"].fields["places"].queryset]
+    assert choices == expected
+
+
 def test_the_reports_count_the_effort_toward_reducing_inequalities(client, world):
     places = _places(world)
     year = timezone.localdate().year
@@ -308,8 +357,9 @@ def _migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_migration_turns_the_typed_territory_into_places():
+def test_the_migration_turns_the_typed_territory_into_places(committed_db):
+    """(Committed: migrations run outside a test transaction; the audit guards are lifted for
+    the flush afterwards, as for every committed test.)"""
     migration = importlib.import_module("projects.migrations.0011_places_from_text")
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
     try:
@@ -344,6 +394,13 @@ def test_the_migration_turns_the_typed_territory_into_places():
             ("qpv", "Les Hauts-Prés"),
         ]
         assert not OldPlace.objects.filter(programme_id=empty.pk).exists()
+        # Migrating back writes the places as text again, each kind in its field.
+        back = _migrate(BEFORE_PLACES).get_model("projects", "Programme")
+        restored = back.objects.get(pk=typed.pk)
+        assert restored.epci == "Val-de-Lys Agglomération"
+        assert restored.communes == "Lys-sur-Marque, Bois-Joli, Hautmesnil, Saint-Aubin-en-Lys"
+        assert restored.priority_neighbourhoods == "Les Hauts-Prés, Bois-Joli, Centre-Gare"
+        assert back.objects.get(pk=empty.pk).communes == ""
     finally:
         _migrate(latest)
     # Then the text is retired: the places are the territory's one record.

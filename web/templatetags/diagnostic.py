@@ -11,7 +11,7 @@ from django import template
 
 from diagnostic.models import Scheme
 from reporting import diagnostic as figures
-from workflows.services import diagnostic as services
+from workflows.services import may_set_up
 
 from ..views.diagnostic import FicheLinksForm, visible_ids
 
@@ -22,7 +22,7 @@ register = template.Library()
 def fiche_diagnostic(context, action) -> dict:
     """« Répond aux besoins… » and « Contribue à… » on the fiche, with the coordination's form."""
     user = context["request"].user
-    can_keep = services.may_keep(user, action.programme_id)
+    can_keep = may_set_up(user, [action.programme_id])
     return {
         "action": action,
         "findings": action.findings.order_by("theme", "pk"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext as _
 
-from projects.models import Action, Place, Programme, reduces_inequalities
+from projects.models import Place, Programme, action_reduces_inequalities, places_target_qpv
 from reporting.clsm import clsm_part
 from reporting.territory import annual_territory, current_territory
 from workflows import services
@@ -17,9 +17,7 @@ register = template.Library()
 
 def ordered_places(programme: Programme) -> list[Place]:
     """The programme's places as a reader expects them: its EPCI, its communes, its QPV."""
-    return sorted(
-        programme.places.all(), key=lambda p: (Place.KIND_ORDER[p.kind], p.name.casefold())
-    )
+    return sorted(programme.places.all(), key=Place.reading_key)
 
 
 @register.simple_tag
@@ -53,21 +51,19 @@ def programme_territory(context, programme: Programme) -> dict:
         "programme": programme,
         "groups": territory_groups(programme),
         "can_set_up": services.may_set_up(user, [programme.pk]),
-        "is_clsm": services.is_clsm(programme),
+        "is_clsm": programme.is_clsm,
     }
 
 
 @register.inclusion_tag("coordo/includes/fiche_territory.html")
 def fiche_territory(action) -> dict:
     """The fiche's territory and whether it counts toward reducing inequalities."""
-    places = sorted(
-        action.places.all(), key=lambda p: (Place.KIND_ORDER[p.kind], p.name.casefold())
-    )
+    places = sorted(action.places.all(), key=Place.reading_key)
     return {
         "action": action,
         "places": places,
-        "reducing": Action.objects.filter(pk=action.pk).filter(reduces_inequalities()).exists(),
-        "targets_qpv": any(p.kind == Place.Kind.QPV for p in places),
+        "reducing": action_reduces_inequalities(action, places),
+        "targets_qpv": places_target_qpv(places),
     }
 
 
@@ -90,7 +86,7 @@ def territory_report(programme: Programme, year: int | None = None, number: str 
 @register.inclusion_tag("coordo/includes/clsm_part.html")
 def clsm_report(programme: Programme, year: int, number: str = "") -> dict:
     """The CLSM's own work in the annual report (nothing for a CLS)."""
-    if not services.is_clsm(programme):
+    if not programme.is_clsm:
         return {"part": None}
     part = clsm_part(programme=programme, year=year)
     return {

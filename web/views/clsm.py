@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from audit import chain
 from clsm.models import ObservationIndicator, ResourceSession, TrainingSession
+from projects.calendar import FIRST_YEAR, LAST_YEAR
 from projects.models import Programme
 from projects.permissions import get_visible_programme
 from reporting.directory import organisations
@@ -29,7 +30,7 @@ from ..pages import client_ip, form_errors, form_messages, run_from_page, seen, 
 
 def _clsm(request: HttpRequest, pk: int) -> Programme:
     programme = get_visible_programme(request.user, pk)
-    if not services.is_clsm(programme):
+    if not programme.is_clsm:
         raise Http404(_("Ces travaux n'existent que pour un conseil local de santé mentale."))
     return programme
 
@@ -75,7 +76,8 @@ def clsm_home(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("action")
             .order_by("-date", "-pk"),
             "indicators": indicators,
-            "value_form": ValueForm(),
+            "first_year": FIRST_YEAR,
+            "last_year": LAST_YEAR,
         },
     )
 

@@ -37,10 +37,19 @@ from projects.calendar import FIRST_YEAR, LAST_YEAR
 from projects.models import Action, Axis, Objective, Programme
 from projects.permissions import get_visible_action, get_visible_programme, visible_programmes
 from reporting import diagnostic as figures
-from workflows.services import Refused
+from workflows.services import Refused, may_set_up
 from workflows.services import diagnostic as services
 
-from ..pages import client_ip, form_errors, form_messages, log_refusal, run_from_page, seen, status
+from ..pages import (
+    client_ip,
+    form_errors,
+    form_messages,
+    log_refusal,
+    run_from_page,
+    seen,
+    status,
+    with_versions,
+)
 from .directory import ObjectsField
 
 # --- forms ------------------------------------------------------------------------------------
@@ -141,8 +150,15 @@ class FindingForm(forms.Form):
     def details(self) -> dict:
         return {name: self.cleaned_data[name] for name in services.FINDING_FIELDS}
 
-    def links(self) -> dict:
-        return {name: self.cleaned_data[name] for name in services.FINDING_LINKS}
+    def links(self, finding: Finding | None = None) -> dict:
+        """The links chosen; for a finding edited, its links to what the form no longer offers
+        (a fiche abandoned or merged since) stay."""
+        links = {name: list(self.cleaned_data[name]) for name in services.FINDING_LINKS}
+        if finding is not None:
+            for name in services.FINDING_LINKS:
+                offered = self.fields[name].queryset.values("pk")
+                links[name] += getattr(finding, name).exclude(pk__in=offered)
+        return links
 
 
 class SchemeForm(forms.Form):
@@ -209,7 +225,7 @@ class FicheLinksForm(forms.Form):
 
 def _keeper(request: HttpRequest, programme: Programme) -> None:
     """403 unless the user sets the programme up (its coordination, or the administrator)."""
-    if not services.may_keep(request.user, programme):
+    if not may_set_up(request.user, [programme.pk]):
         raise PermissionDenied(
             _("« Paramétrer le dispositif » revient à la coordination du dispositif.")
         )
@@ -224,13 +240,6 @@ def _refused(request: HttpRequest, form, exc: Refused) -> None:
 
 def visible_ids(user) -> set[int]:
     return set(visible_programmes(user).values_list("pk", flat=True))
-
-
-def _versions(model, objects) -> None:
-    """Set ``version`` on each object (one query)."""
-    found = chain.versions(model, [o.pk for o in objects])
-    for obj in objects:
-        obj.version = found.get(obj.pk, 0)
 
 
 def _finding(programme: Programme, pk: int) -> Finding:
@@ -257,7 +266,7 @@ def _scheme(programme: Programme, pk: int) -> Scheme:
 @login_required
 def diagnostic_page(request: HttpRequest, pk: int) -> HttpResponse:
     programme = get_visible_programme(request.user, pk)
-    can_keep = services.may_keep(request.user, programme)
+    can_keep = may_set_up(request.user, [programme.pk])
     findings = (
         Finding.objects.filter(diagnostic__programme=programme)
         .prefetch_related(
@@ -276,11 +285,18 @@ def diagnostic_page(request: HttpRequest, pk: int) -> HttpResponse:
     findings = list(findings)
     schemes = figures.contribution(programme)
     linked = figures.linked_programmes(programme, visible_ids(request.user))
+    # Unlinking is for whoever sets up both programmes.
+    unlinkable = {
+        item.programme.pk
+        for item in linked
+        if item.link and may_set_up(request.user, [programme.pk, item.programme.pk])
+    }
     if can_keep:  # the versions the removal forms post
-        _versions(Finding, findings)
-        _versions(Scheme, [row.scheme for row in schemes])
-        _versions(SchemeObjective, [line.objective for row in schemes for line in row.objectives])
-        _versions(ProgrammeLink, [item.link for item in linked if item.link])
+        with_versions(findings, Finding)
+        with_versions([row.scheme for row in schemes], Scheme)
+        objectives = [line.objective for row in schemes for line in row.objectives]
+        with_versions(objectives, SchemeObjective)
+        with_versions([item.link for item in linked if item.link], ProgrammeLink)
     return render(
         request,
         "coordo/diagnostic/page.html",
@@ -294,6 +310,7 @@ def diagnostic_page(request: HttpRequest, pk: int) -> HttpResponse:
             ).order_by("-pk"),
             "schemes": schemes,
             "linked": linked,
+            "unlinkable": unlinkable,
             "scheme_form": SchemeForm(prefix="scheme") if can_keep else None,
             "objective_form": SchemeObjectiveForm(prefix="objective") if can_keep else None,
             "link_form": LinkForm(prefix="link", programme=programme, actor=request.user)
@@ -401,7 +418,7 @@ def finding_edit(request: HttpRequest, pk: int, finding_pk: int) -> HttpResponse
                 data=form.details(),
                 seen=version,
                 ip=client_ip(request),
-                **form.links(),
+                **form.links(finding),
             )
         except Refused as exc:
             _refused(request, form, exc)
@@ -534,10 +551,7 @@ def programme_link_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def fiche_links(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_visible_action(request.user, pk)
-    if not services.may_keep(request.user, action.programme_id):
-        raise PermissionDenied(
-            _("« Paramétrer le dispositif » revient à la coordination du dispositif.")
-        )
+    _keeper(request, action.programme)
     form = FicheLinksForm(request.POST, action=action)
     if not form.is_valid():
         form_messages(request, form)
@@ -560,9 +574,13 @@ def fiche_links(request: HttpRequest, pk: int) -> HttpResponse:
 # --- removing ---------------------------------------------------------------------------------
 
 REMOVABLE = {
-    "constat": (Finding, "diagnostic__programme", _("Constat retiré du diagnostic.")),
-    "demarche": (Scheme, "programme", _("Démarche retirée, avec ses objectifs.")),
-    "objectif": (SchemeObjective, "scheme__programme", _("Objectif retiré de la démarche.")),
+    "constat": (Finding, "diagnostic__programme", gettext_lazy("Constat retiré du diagnostic.")),
+    "demarche": (Scheme, "programme", gettext_lazy("Démarche retirée, avec ses objectifs.")),
+    "objectif": (
+        SchemeObjective,
+        "scheme__programme",
+        gettext_lazy("Objectif retiré de la démarche."),
+    ),
 }
 
 

@@ -37,7 +37,15 @@ from projects.models import (
 from projects.permissions import get_visible_programme, members_of
 from workflows import services
 
-from ..pages import client_ip, form_errors, form_messages, run_from_page, seen, status
+from ..pages import (
+    client_ip,
+    form_errors,
+    form_messages,
+    run_from_page,
+    seen,
+    status,
+    with_versions,
+)
 
 # --- Forms ---------------------------------------------------------------------------------------
 
@@ -149,14 +157,6 @@ def _programme(request: HttpRequest, pk: int) -> Programme:
     if not services.may_set_up(request.user, [programme.pk]):
         raise PermissionDenied(_("La mise en place du dispositif revient à sa coordination."))
     return programme
-
-
-def _with_versions(objects: list, model) -> list:
-    """Each object with the version a form about it posts back (one query for them all)."""
-    versions = chain.versions(model, [o.pk for o in objects])
-    for obj in objects:
-        obj.version = versions.get(obj.pk, 0)
-    return objects
 
 
 def _refused_on(form, exc: services.Refused) -> None:
@@ -292,7 +292,7 @@ def setup_axes(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Axe {number} ajouté.").format(number=axis.number))
             return redirect(_anchor("setup-axes", programme.pk, axis.pk))
     ordered = Objective.objects.order_by("position", "pk").select_related("parent")
-    axes = _with_versions(
+    axes = with_versions(
         list(
             programme.axes.order_by("number").prefetch_related(
                 Prefetch("objectives", queryset=ordered)
@@ -300,7 +300,7 @@ def setup_axes(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         Axis,
     )
-    objectives = _with_versions([o for a in axes for o in a.objectives.all()], Objective)
+    objectives = with_versions([o for a in axes for o in a.objectives.all()], Objective)
     fiches = dict(
         Action.objects.filter(programme=programme, objective__isnull=False)
         .values_list("objective_id")
@@ -446,7 +446,7 @@ def setup_groups(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("user")
         .order_by("user__last_name", "user__first_name", "user__username")
     )
-    groups = _with_versions(
+    groups = with_versions(
         list(
             programme.working_groups.order_by("name").prefetch_related(
                 Prefetch("memberships", queryset=members, to_attr="members")
@@ -454,7 +454,7 @@ def setup_groups(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         WorkingGroup,
     )
-    _with_versions([m for g in groups for m in g.members], Membership)
+    with_versions([m for g in groups for m in g.members], Membership)
     return render(
         request,
         "coordo/setup_groups.html",
@@ -570,7 +570,7 @@ def setup_members(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "programme": programme,
             "section": "members",
-            "active": _with_versions([m for m in memberships if m.is_active], Membership),
+            "active": with_versions([m for m in memberships if m.is_active], Membership),
             "ended": [m for m in memberships if not m.is_active],
             "form": form,
             "open_invite": form.is_bound or bool(initial),

@@ -32,7 +32,6 @@ from .actions import (
 from .clsm import (
     KEEP_CLSM,
     add_observation_indicator,
-    is_clsm,
     record_resource_session,
     record_training,
     set_observation_value,

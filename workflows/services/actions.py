@@ -71,8 +71,8 @@ def _fiche_values(action: Action, places: list[Place] | None = None) -> dict[str
 
 def place_names(places) -> str:
     """A fiche's territory in words: its places, or the whole territory when it picks none."""
-    names = sorted((Place.KIND_ORDER[p.kind], p.name.casefold(), str(p)) for p in places)
-    return ", ".join(n for _k, _n, n in names) or str(_("Tout le territoire du dispositif"))
+    names = [str(p) for p in sorted(places, key=Place.reading_key)]
+    return ", ".join(names) or str(_("Tout le territoire du dispositif"))
 
 
 def _checked_places(programme_id: int, places) -> list[Place] | None:

@@ -39,12 +39,8 @@ TRAINING_FIELDS = (
 )
 
 
-def is_clsm(programme: Programme) -> bool:
-    return programme.kind == Programme.Kind.CLSM
-
-
 def _check(actor, programme: Programme) -> None:
-    if not is_clsm(programme):
+    if not programme.is_clsm:
         raise Refused("invalid", _("Les travaux propres du CLSM n'existent que pour un CLSM."))
     KEEP_CLSM.check(actor, programme)
 

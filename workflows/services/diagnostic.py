@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 
 from audit import chain
 from diagnostic.models import Diagnostic, Finding, ProgrammeLink, Scheme, SchemeObjective
-from projects.models import Action, Axis, Membership, Objective, Programme, Role
+from projects.models import Action, Axis, Objective, Programme
 
-from .programme import SET_UP, may_set_up
-from .runner import Refused, check_seen, lock, role_refusal, save_once, text_input, validated
+from .directory import coordinated_programmes
+from .programme import check_set_up
+from .runner import Refused, check_seen, lock, save_once, text_input, validated
 
 DIAGNOSTIC_FIELDS = ("date", "authors", "sources")
 FINDING_FIELDS = (
@@ -37,16 +38,6 @@ FINDING_FIELDS = (
     "year",
 )
 FINDING_LINKS = ("axes", "objectives", "actions", "scheme_objectives")
-
-
-def may_keep(actor, programme: Programme | int) -> bool:
-    """Whether the actor keeps the programme's diagnostic and schemes (its set-up)."""
-    return may_set_up(actor, [programme if isinstance(programme, int) else programme.pk])
-
-
-def _check(actor, *programme_ids: int) -> None:
-    if not may_set_up(actor, programme_ids):
-        raise role_refusal(SET_UP, {Role.COORDINATOR}, set())
 
 
 def _names(objects: Iterable[models.Model]) -> str | None:
@@ -102,7 +93,7 @@ def save_diagnostic(
 ) -> Diagnostic:
     """Create the programme's diagnostic or change it (date, authors, sources). ``seen``: the
     version of the diagnostic the page showed (0 when there was none yet)."""
-    _check(actor, programme.pk)
+    check_set_up(actor, programme.pk)
     lock(programme)  # one diagnostic per programme, created once
     data = _texts(data, DIAGNOSTIC_FIELDS)
     existing = Diagnostic.objects.filter(programme=programme).first()
@@ -161,6 +152,26 @@ def _checked_links(programme_id: int, axes, objectives, actions, scheme_objectiv
     }
 
 
+def _set_links(finding: Finding, links: dict[str, list], *, actor, ip) -> None:
+    """Set the finding's links; a fiche it gains or loses gets an event of its own (its
+    history says so, and a fiche page opened before is stale)."""
+    fiches = links.get("actions")
+    changed = [] if fiches is None else set(finding.actions.all()) ^ set(fiches)
+    before = {f.pk: _names(f.findings.all()) for f in changed}
+    for name, objects in links.items():
+        getattr(finding, name).set(objects)
+    for fiche in sorted(changed, key=lambda f: f.pk):
+        _audit(
+            fiche,
+            programme_ids=[fiche.programme_id],
+            actor=actor,
+            event="update",
+            before={"findings": before[fiche.pk]},
+            after={"findings": _names(fiche.findings.all())},
+            ip=ip,
+        )
+
+
 @transaction.atomic
 def add_finding(
     *,
@@ -175,19 +186,18 @@ def add_finding(
 ) -> Finding:
     """A new finding of the programme's diagnostic, with what answers it. A second one of the
     same title (a double submit) is refused."""
-    _check(actor, programme.pk)
+    check_set_up(actor, programme.pk)
     diagnostic = Diagnostic.objects.filter(programme=programme).first()
     if diagnostic is None:
         raise Refused(
             "invalid", _("Enregistrez d'abord le diagnostic (date, auteurs) du dispositif.")
         )
-    lock(diagnostic)
+    lock(programme)  # the fiche page links findings too
     links = _checked_links(programme.pk, axes, objectives, actions, scheme_objectives)
     finding = Finding(diagnostic=diagnostic, **_texts(data, FINDING_FIELDS))
     validated(finding)
     save_once(finding)
-    for name, objects in links.items():
-        getattr(finding, name).set(objects)
+    _set_links(finding, links, actor=actor, ip=ip)
     _audit(
         finding,
         programme_ids=[programme.pk],
@@ -206,26 +216,37 @@ def update_finding(
     finding: Finding,
     actor,
     data: dict,
-    axes: Iterable[Axis] = (),
-    objectives: Iterable[Objective] = (),
-    actions: Iterable[Action] = (),
-    scheme_objectives: Iterable[SchemeObjective] = (),
+    axes: Iterable[Axis] | None = None,
+    objectives: Iterable[Objective] | None = None,
+    actions: Iterable[Action] | None = None,
+    scheme_objectives: Iterable[SchemeObjective] | None = None,
     seen: int | None = None,
     ip: str | None = None,
 ) -> Finding:
-    """Change a finding and what answers it (the lists given replace the former ones)."""
+    """Change a finding and what answers it (each list given replaces the former one; None
+    keeps it)."""
     programme_id = finding.diagnostic.programme_id
-    _check(actor, programme_id)
+    check_set_up(actor, programme_id)
+    lock(Programme.objects.get(pk=programme_id))  # the fiche page links findings too
     locked = lock(finding)
     check_seen(locked, seen)
-    links = _checked_links(programme_id, axes, objectives, actions, scheme_objectives)
+    given = {
+        "axes": axes,
+        "objectives": objectives,
+        "actions": actions,
+        "scheme_objectives": scheme_objectives,
+    }
+    links = {
+        name: objects
+        for name, objects in _checked_links(programme_id, *given.values()).items()
+        if given[name] is not None
+    }
     before = _values(locked, FINDING_FIELDS) | _finding_links(locked)
     for name, value in _texts(data, FINDING_FIELDS).items():
         setattr(locked, name, value)
     validated(locked)
     save_once(locked)
-    for name, objects in links.items():
-        getattr(locked, name).set(objects)
+    _set_links(locked, links, actor=actor, ip=ip)
     _audit(
         locked,
         programme_ids=[programme_id],
@@ -246,7 +267,7 @@ def add_scheme(
     *, programme: Programme, actor, kind: str, name: str, ip: str | None = None
 ) -> Scheme:
     """Another scheme the programme works with (a second one of the same name is refused)."""
-    _check(actor, programme.pk)
+    check_set_up(actor, programme.pk)
     scheme = Scheme(programme=programme, kind=kind, name=text_input(name))
     validated(scheme)
     save_once(scheme)
@@ -267,7 +288,7 @@ def update_scheme(
     *, scheme: Scheme, actor, kind: str, name: str, seen: int | None = None, ip: str | None = None
 ) -> Scheme:
     """Rename a scheme or change its kind (its objectives and the fiches' tags stay)."""
-    _check(actor, scheme.programme_id)
+    check_set_up(actor, scheme.programme_id)
     locked = lock(scheme)
     check_seen(locked, seen)
     before = _values(locked, ("kind", "name"))
@@ -291,7 +312,7 @@ def add_scheme_objective(
     *, scheme: Scheme, actor, title: str, ip: str | None = None
 ) -> SchemeObjective:
     """An objective (or axis) of another scheme, to which fiches may contribute."""
-    _check(actor, scheme.programme_id)
+    check_set_up(actor, scheme.programme_id)
     objective = SchemeObjective(scheme=scheme, title=text_input(title))
     validated(objective)
     save_once(objective)
@@ -321,9 +342,11 @@ def set_fiche_links(
     ip: str | None = None,
 ) -> Action:
     """The findings the fiche answers and the objectives of other schemes it contributes to:
-    one event of the fiche with both lists before and after, by name (none if unchanged)."""
+    one event of the fiche with both lists before and after, by name (none if unchanged), and
+    one of each finding it gains or loses (a finding's page opened before is stale)."""
+    check_set_up(actor, action.programme_id)
+    lock(Programme.objects.get(pk=action.programme_id))  # the finding's page links fiches too
     locked = lock(action)
-    _check(actor, locked.programme_id)
     check_seen(locked, seen)
     findings = _own(locked.programme_id, findings, Finding, "diagnostic__programme_id", "findings")
     scheme_objectives = _own(
@@ -337,8 +360,20 @@ def set_fiche_links(
         "findings": _names(locked.findings.all()),
         "scheme_objectives": _names(locked.scheme_objectives.select_related("scheme")),
     }
+    changed = sorted(set(locked.findings.all()) ^ set(findings), key=lambda f: f.pk)
+    answered = {f.pk: _names(f.actions.all()) for f in changed}
     locked.findings.set(findings)
     locked.scheme_objectives.set(scheme_objectives)
+    for finding in changed:
+        _audit(
+            finding,
+            programme_ids=[locked.programme_id],
+            actor=actor,
+            event="update_structure",
+            before={"actions": answered[finding.pk]},
+            after={"actions": _names(finding.actions.all())},
+            ip=ip,
+        )
     _audit(
         locked,
         programme_ids=[locked.programme_id],
@@ -360,14 +395,9 @@ def set_fiche_links(
 def linkable(actor, programme: Programme) -> models.QuerySet[Programme]:
     """The programmes the actor may link to ``programme``: those they set up too, not linked
     yet."""
-    if actor.is_superuser:
-        candidates = Programme.objects.all()
-    else:
-        candidates = Programme.objects.filter(
-            pk__in=Membership.objects.active()
-            .filter(user=actor, role=Role.COORDINATOR)
-            .values("programme_id")
-        )
+    candidates = Programme.objects.all()
+    if not actor.is_superuser:
+        candidates = candidates.filter(pk__in=coordinated_programmes(actor))
     return (
         candidates.exclude(pk=programme.pk)
         .exclude(pk__in=ProgrammeLink.linked_to(programme.pk).values("pk"))
@@ -381,7 +411,7 @@ def link_programmes(
 ) -> ProgrammeLink:
     """Link two programmes the actor sets up both of (a CLS and its CLSM): recorded in both
     chains. Linking them again (a double submit) is refused."""
-    _check(actor, programme.pk, other.pk)
+    check_set_up(actor, programme.pk, other.pk)
     if programme.pk == other.pk:
         raise Refused("invalid", _("Un dispositif ne se lie pas à lui-même."))
     first, second = sorted((programme, other), key=lambda p: p.pk)
@@ -441,7 +471,7 @@ def remove_item(
     """Remove a finding, a scheme (with its objectives), an objective of a scheme or a link
     between two programmes: the fiches lose their links to it; the trail keeps what it was
     and what was linked to it. Removing it again (a double submit) is refused."""
-    _check(actor, *_programmes_of(obj))
+    check_set_up(actor, *_programmes_of(obj))
     try:
         locked = lock(obj)
     except type(obj).DoesNotExist as exc:

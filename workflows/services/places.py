@@ -10,15 +10,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from audit import chain
-from projects.models import Place, Programme, Role
+from projects.models import Place, Programme
 
-from .programme import SET_UP, may_set_up
-from .runner import Refused, lock, record, role_refusal, text_input
-
-
-def _check(actor, programme_id: int) -> None:
-    if not may_set_up(actor, [programme_id]):
-        raise role_refusal(SET_UP, {Role.COORDINATOR}, set())
+from .programme import check_set_up
+from .runner import Refused, lock, record, text_input
 
 
 def _values(place: Place) -> dict[str, object]:
@@ -30,7 +25,7 @@ def _values(place: Place) -> dict[str, object]:
 def add_place(*, programme: Programme, actor, kind: str, name: str, ip: str | None = None) -> Place:
     """A commune, the EPCI or a QPV of the programme's territory (each name once per kind: a
     double submit is refused)."""
-    _check(actor, programme.pk)
+    check_set_up(actor, programme.pk)
     lock(programme)  # one list at a time
     place = Place(programme=programme, kind=kind, name=text_input(name)[:200])
     return record(
@@ -46,7 +41,7 @@ def add_place(*, programme: Programme, actor, kind: str, name: str, ip: str | No
 @transaction.atomic
 def remove_place(*, place: Place, actor, ip: str | None = None) -> None:
     """Remove a place no fiche targets (refused otherwise, naming the fiches)."""
-    _check(actor, place.programme_id)
+    check_set_up(actor, place.programme_id)
     locked = Place.objects.select_for_update().filter(pk=place.pk).first()
     if locked is None:
         raise Refused("already_moved", _("Ce lieu a déjà été retiré : rien n'a été enregistré."))

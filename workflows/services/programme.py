@@ -77,7 +77,8 @@ def may_set_up(actor, programme_ids: Iterable[int]) -> bool:
 SET_UP = gettext_lazy("Paramétrer le dispositif")
 
 
-def _check(actor, programme_ids: list[int]) -> None:
+def check_set_up(actor, *programme_ids: int) -> None:
+    """Refuse (rule "role") unless the actor sets up every programme concerned."""
     if not may_set_up(actor, programme_ids):
         raise role_refusal(SET_UP, {Role.COORDINATOR}, set())
 
@@ -136,7 +137,7 @@ def save_structure(
             ):
                 raise role_refusal(SET_UP, {Role.COORDINATOR}, set())
         elif not isinstance(obj, Programme):
-            _check(actor, programmes_of(obj))
+            check_set_up(actor, *programmes_of(obj))
         if isinstance(obj, Objective) and not obj.position:
             obj.position = _next(Objective.objects.filter(axis_id=obj.axis_id), "position")
         validated(obj)
@@ -154,7 +155,7 @@ def save_structure(
     locked = lock(obj)
     check_seen(locked, seen)
     programme_ids = programmes_of(locked)
-    _check(actor, programme_ids)
+    check_set_up(actor, *programme_ids)
     before = _values(locked)
     for name, value in (data or {}).items():
         setattr(locked, name, value)
@@ -185,7 +186,7 @@ def set_signatories(
     """The organisations that sign the programme's contract."""
     locked = lock(programme)
     check_seen(locked, seen)
-    _check(actor, [locked.pk])
+    check_set_up(actor, locked.pk)
     before = ", ".join(sorted(str(o) for o in locked.signatories.all())) or None
     locked.signatories.set(organisations)
     after = ", ".join(sorted(str(o) for o in locked.signatories.all())) or None
@@ -293,7 +294,7 @@ def _unique_title(siblings: models.QuerySet, title: str, message: str) -> str:
 @transaction.atomic
 def add_axis(*, programme: Programme, actor, title: str, ip: str | None = None) -> Axis:
     """A new axis, numbered after the last one (retired ones included)."""
-    _check(actor, [programme.pk])
+    check_set_up(actor, programme.pk)
     lock(programme)  # one numbering at a time
     axes = Axis.objects.filter(programme=programme)
     title = _unique_title(axes, title, _("Un axe du dispositif porte déjà cet intitulé."))
@@ -312,7 +313,7 @@ def add_objective(
     ip: str | None = None,
 ) -> Objective:
     """A new objective of ``axis``, last in its rank."""
-    _check(actor, [axis.programme_id])
+    check_set_up(actor, axis.programme_id)
     lock(axis)
     siblings = Objective.objects.filter(axis=axis)
     title = _unique_title(siblings, title, _("Un objectif de cet axe porte déjà cet intitulé."))
@@ -328,7 +329,7 @@ def move_in_tree(
     one place up or down. Fiches keep their objective: only the order changes."""
     if not isinstance(obj, Axis | Objective):
         raise TypeError(f"Not part of the tree: {type(obj).__name__}")
-    _check(actor, programmes_of(obj))
+    check_set_up(actor, *programmes_of(obj))
     locked = lock(obj)
     check_seen(locked, seen)
     if isinstance(locked, Axis):
@@ -390,7 +391,7 @@ def set_retired(
     answer it keep it, and the reports too), or bring it back."""
     if not isinstance(obj, Axis | Objective):
         raise TypeError(f"Not part of the tree: {type(obj).__name__}")
-    _check(actor, programmes_of(obj))
+    check_set_up(actor, *programmes_of(obj))
     locked = lock(obj)
     check_seen(locked, seen)
     if (locked.retired_at is not None) == retired:
@@ -479,7 +480,7 @@ def add_member(
     comment: str = "",
 ) -> Membership:
     """Give ``user`` a role in the programme (an ended identical membership is resumed)."""
-    _check(actor, [programme.pk])
+    check_set_up(actor, programme.pk)
     lock(programme)  # one membership change at a time: a double submit adds one
     _group_only_for_its_members(role, working_group)
     membership = Membership(
@@ -535,7 +536,7 @@ def invite_member(
     """Invite a person by e-mail: the account of that address, or a new one (without a
     password); a person who has never chosen a password receives Django's set-password link
     once the change is committed. The trail says whether the account was created."""
-    _check(actor, [programme.pk])
+    check_set_up(actor, programme.pk)
     email = _clean_email(email)
     lock(programme)  # the address is looked up and its account created once
     User = get_user_model()
@@ -618,7 +619,7 @@ def change_membership(
     ip: str | None = None,
 ) -> Membership:
     """Change a person's role in the programme (and the organisation or group it is for)."""
-    _check(actor, [membership.programme_id])
+    check_set_up(actor, membership.programme_id)
     locked = lock(membership)
     check_seen(locked, seen)
     if not locked.is_active:
@@ -650,7 +651,7 @@ def end_membership(
     *, membership: Membership, actor, seen: int | None = None, ip: str | None = None
 ) -> Membership:
     """End a membership: the person loses what this role gave them (kept in the trail)."""
-    _check(actor, [membership.programme_id])
+    check_set_up(actor, membership.programme_id)
     locked = lock(membership)
     check_seen(locked, seen)
     if not locked.is_active:
