@@ -323,6 +323,30 @@ def diagnostic_page(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the diagnostic and its findings ----------------------------------------------------------
 
 
+def _form_page(
+    request: HttpRequest, programme: Programme, form, *, version_of, save, success: str, heading
+) -> HttpResponse:
+    """A form of the diagnostic's: a valid post runs ``save(seen)`` (the service) and goes back
+    to the diagnostic; a refusal is shown on the form, nothing saved, with the version read
+    again (``version_of()``: the object's version now, 0 while it does not exist)."""
+    version = seen(request) if request.method == "POST" else version_of()
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(version)
+        except Refused as exc:
+            _refused(request, form, exc)
+            version = version_of()
+        else:
+            messages.success(request, success)
+            return redirect("coordo:diagnostic", pk=programme.pk)
+    return render(
+        request,
+        "coordo/diagnostic/form.html",
+        {"programme": programme, "form": form, "version": version, "heading": heading},
+        status=status(form),
+    )
+
+
 @login_required
 def diagnostic_edit(request: HttpRequest, pk: int) -> HttpResponse:
     programme = get_visible_programme(request.user, pk)
@@ -334,37 +358,25 @@ def diagnostic_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else {}
     )
     form = DiagnosticForm(request.POST or None, initial=initial)
-    version = (
-        seen(request)
-        if request.method == "POST"
-        else (chain.version(diagnostic) if diagnostic else 0)
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_diagnostic(
-                programme=programme,
-                actor=request.user,
-                data=form.cleaned_data,
-                seen=version,
-                ip=client_ip(request),
-            )
-        except Refused as exc:
-            _refused(request, form, exc)
-            diagnostic = Diagnostic.objects.filter(programme=programme).first()
-            version = chain.version(diagnostic) if diagnostic else 0
-        else:
-            messages.success(request, _("Diagnostic enregistré."))
-            return redirect("coordo:diagnostic", pk=programme.pk)
-    return render(
+
+    def version_of() -> int:
+        diagnostic = Diagnostic.objects.filter(programme=programme).first()
+        return chain.version(diagnostic) if diagnostic else 0
+
+    return _form_page(
         request,
-        "coordo/diagnostic/form.html",
-        {
-            "programme": programme,
-            "form": form,
-            "version": version,
-            "heading": _("Le diagnostic local de santé"),
-        },
-        status=status(form),
+        programme,
+        form,
+        version_of=version_of,
+        save=lambda version: services.save_diagnostic(
+            programme=programme,
+            actor=request.user,
+            data=form.cleaned_data,
+            seen=version,
+            ip=client_ip(request),
+        ),
+        success=_("Diagnostic enregistré."),
+        heading=_("Le diagnostic local de santé"),
     )
 
 
@@ -373,30 +385,20 @@ def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
     programme = get_visible_programme(request.user, pk)
     _keeper(request, programme)
     form = FindingForm(request.POST or None, programme=programme)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.add_finding(
-                programme=programme,
-                actor=request.user,
-                data=form.details(),
-                ip=client_ip(request),
-                **form.links(),
-            )
-        except Refused as exc:
-            _refused(request, form, exc)
-        else:
-            messages.success(request, _("Constat ajouté au diagnostic."))
-            return redirect("coordo:diagnostic", pk=programme.pk)
-    return render(
+    return _form_page(
         request,
-        "coordo/diagnostic/form.html",
-        {
-            "programme": programme,
-            "form": form,
-            "version": 0,
-            "heading": _("Ajouter un constat au diagnostic"),
-        },
-        status=status(form),
+        programme,
+        form,
+        version_of=lambda: 0,
+        save=lambda _version: services.add_finding(
+            programme=programme,
+            actor=request.user,
+            data=form.details(),
+            ip=client_ip(request),
+            **form.links(),
+        ),
+        success=_("Constat ajouté au diagnostic."),
+        heading=_("Ajouter un constat au diagnostic"),
     )
 
 
@@ -409,33 +411,21 @@ def finding_edit(request: HttpRequest, pk: int, finding_pk: int) -> HttpResponse
         name: [o.pk for o in getattr(finding, name).all()] for name in services.FINDING_LINKS
     }
     form = FindingForm(request.POST or None, programme=programme, initial=initial)
-    version = seen(request) if request.method == "POST" else chain.version(finding)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_finding(
-                finding=finding,
-                actor=request.user,
-                data=form.details(),
-                seen=version,
-                ip=client_ip(request),
-                **form.links(finding),
-            )
-        except Refused as exc:
-            _refused(request, form, exc)
-            version = chain.version(finding)
-        else:
-            messages.success(request, _("Constat enregistré."))
-            return redirect("coordo:diagnostic", pk=programme.pk)
-    return render(
+    return _form_page(
         request,
-        "coordo/diagnostic/form.html",
-        {
-            "programme": programme,
-            "form": form,
-            "version": version,
-            "heading": _("Modifier le constat « {title} »").format(title=finding.title),
-        },
-        status=status(form),
+        programme,
+        form,
+        version_of=lambda: chain.version(finding),
+        save=lambda version: services.update_finding(
+            finding=finding,
+            actor=request.user,
+            data=form.details(),
+            seen=version,
+            ip=client_ip(request),
+            **form.links(finding),
+        ),
+        success=_("Constat enregistré."),
+        heading=_("Modifier le constat « {title} »").format(title=finding.title),
     )
 
 
@@ -471,33 +461,21 @@ def scheme_edit(request: HttpRequest, pk: int, scheme_pk: int) -> HttpResponse:
     _keeper(request, programme)
     scheme = _scheme(programme, scheme_pk)
     form = SchemeForm(request.POST or None, initial={"kind": scheme.kind, "name": scheme.name})
-    version = seen(request) if request.method == "POST" else chain.version(scheme)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_scheme(
-                scheme=scheme,
-                actor=request.user,
-                kind=form.cleaned_data["kind"],
-                name=form.cleaned_data["name"],
-                seen=version,
-                ip=client_ip(request),
-            )
-        except Refused as exc:
-            _refused(request, form, exc)
-            version = chain.version(scheme)
-        else:
-            messages.success(request, _("Démarche enregistrée."))
-            return redirect("coordo:diagnostic", pk=programme.pk)
-    return render(
+    return _form_page(
         request,
-        "coordo/diagnostic/form.html",
-        {
-            "programme": programme,
-            "form": form,
-            "version": version,
-            "heading": _("Modifier la démarche « {name} »").format(name=scheme.name),
-        },
-        status=status(form),
+        programme,
+        form,
+        version_of=lambda: chain.version(scheme),
+        save=lambda version: services.update_scheme(
+            scheme=scheme,
+            actor=request.user,
+            kind=form.cleaned_data["kind"],
+            name=form.cleaned_data["name"],
+            seen=version,
+            ip=client_ip(request),
+        ),
+        success=_("Démarche enregistrée."),
+        heading=_("Modifier la démarche « {name} »").format(name=scheme.name),
     )
 
 
