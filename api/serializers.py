@@ -3,6 +3,7 @@ and bounded here, then checked again and applied by the services)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -220,12 +221,63 @@ class TransitionSerializer(serializers.Serializer):
     into = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
+def _reference(field: str, **kwargs) -> serializers.CharField:
+    max_length = FundingRequest._meta.get_field(field).max_length
+    return serializers.CharField(max_length=max_length, required=False, **kwargs)
+
+
 class RequestTransitionSerializer(serializers.Serializer):
+    """A funding request's transition (its name in the path, given as ``context["name"]``):
+    the version seen and a comment for every one; the funder's decision for ``grant``
+    (amount, date, reference; ``confirm_over_request`` for more than requested) and
+    ``refuse`` (date, reference); the agreement signed on paper for ``sign_agreement``
+    (reference, date). A field the transition does not take is refused, not ignored."""
+
     seen_version = serializers.IntegerField(min_value=0)
     comment = serializers.CharField(max_length=TEXT, required=False, allow_blank=True, default="")
     amount = serializers.DecimalField(required=False, **MONEY)
     decision_date = serializers.DateField(required=False)
-    decision_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    decision_reference = _reference("decision_reference", allow_blank=True)
+    confirm_over_request = serializers.BooleanField(required=False)
+    agreement_reference = _reference("agreement_reference")
+    agreement_date = serializers.DateField(required=False)
+
+    # Per transition: the argument each field carries, then the fields it requires.
+    TAKES = {
+        "grant": (
+            {
+                "amount": "amount",
+                "decision_date": "decision_date",
+                "decision_reference": "reference",
+                "confirm_over_request": "confirm_over_request",
+            },
+            {"amount", "decision_date"},
+        ),
+        "refuse": (
+            {"decision_date": "decision_date", "decision_reference": "reference"},
+            {"decision_date"},
+        ),
+        "sign_agreement": (
+            {"agreement_reference": "reference", "agreement_date": "date"},
+            {"agreement_reference", "agreement_date"},
+        ),
+    }
+
+    def validate(self, data):
+        carried, required = self.TAKES.get(self.context["name"], ({}, set()))
+        errors = {
+            field: [_("Ce champ n'est pas pris par cette transition.")]
+            for field in data.keys() - {"seen_version", "comment"} - carried.keys()
+        } | {field: [_("Ce champ est obligatoire.")] for field in required - data.keys()}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+    def arguments(self) -> dict:
+        """The transition's arguments, by the names its method takes."""
+        carried, _required = self.TAKES.get(self.context["name"], ({}, set()))
+        data = self.validated_data
+        return {argument: data[field] for field, argument in carried.items() if field in data}
 
 
 class TrancheSerializer(serializers.ModelSerializer):

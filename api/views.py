@@ -377,18 +377,16 @@ class RequestViewSet(
         request_obj = get_object_or_404(self.get_queryset(), pk=pk)
         if name not in lifecycle.names(FundingRequest):
             raise Http404
-        payload = s.RequestTransitionSerializer(data=request.data)
+        payload = s.RequestTransitionSerializer(data=request.data, context={"name": name})
         payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
-        extra = {k: data[k] for k in ("amount", "decision_date", "decision_reference") if k in data}
         services.transition(
             request_obj,
             name,
             actor=request.user,
-            seen=data["seen_version"],
-            comment=data["comment"],
+            seen=payload.validated_data["seen_version"],
+            comment=payload.validated_data["comment"],
             ip=_ip(request),
-            **extra,
+            **payload.arguments(),
         )
         return Response(self._detail(self.get_queryset().get(pk=request_obj.pk)))
 

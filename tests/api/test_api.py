@@ -18,10 +18,12 @@ from rest_framework.test import APIClient
 from api.models import ApiToken
 from audit.chain import version
 from audit.models import AuditEvent
+from funding.models import FundingRequest
 from projects.models import Action, ActionState
 from tests.api.conftest import as_user, token_for
 from tests.workflows.test_transition_matrix import ACTION_TABLE, ALL_STATES, USERS, prepare
-from tests.world import action_in, build_world, new_action
+from tests.world import action_in, build_world, new_action, request_funding
+from workflows import services
 
 
 def fiche_url(action, *rest) -> str:
@@ -254,6 +256,52 @@ def test_proposing_editing_and_funding_through_the_api(api, world):
         format="json",
     )
     assert granted.status_code == 200 and granted.json()["state"] == "granted"
+
+
+def test_each_funding_transition_takes_its_own_fields(api, world):
+    """The decision's and the agreement's fields reach their transitions; a field another
+    transition takes, or a missing one, is a 400 naming it, and nothing changes."""
+    request_funding(world, action_in(world, ActionState.VALIDATED))
+    request = services.transition(FundingRequest.objects.get(), "submit", actor=world.coordinator)
+    as_user(api, world.funder)
+    url = f"/api/v1/financements/{request.pk}/transitions/"
+    granted = api.post(
+        url + "grant/",
+        {
+            "seen_version": version(request),
+            "amount": "5000.00",
+            "decision_date": "2026-02-01",
+            "decision_reference": "ARS-2026-17",
+        },
+        format="json",
+    )
+    assert granted.status_code == 200, granted.json()
+    assert granted.json()["decision_reference"] == "ARS-2026-17"
+    request = FundingRequest.objects.get(pk=request.pk)
+    events = AuditEvent.objects.count()
+    for payload, field in (
+        # what the property-based test sent: a decision's fields to the agreement
+        ({"amount": "6905105", "decision_date": "9852-06-03"}, "amount"),
+        ({"agreement_reference": "CONV-1"}, "agreement_date"),
+    ):
+        refused = api.post(
+            url + "sign_agreement/", {"seen_version": version(request), **payload}, format="json"
+        )
+        assert refused.status_code == 400 and field in refused.json()["errors"], refused.json()
+    assert AuditEvent.objects.count() == events
+    signed = api.post(
+        url + "sign_agreement/",
+        {
+            "seen_version": version(request),
+            "agreement_reference": "CONV-2026-3",
+            "agreement_date": "2026-03-01",
+        },
+        format="json",
+    )
+    assert signed.status_code == 200, signed.json()
+    assert signed.json()["agreement_reference"] == "CONV-2026-3"
+    assert signed.json()["agreement_date"] == "2026-03-01"
+    assert AuditEvent.objects.filter(event="sign_agreement", actor=world.funder).exists()
 
 
 def test_a_measurement_through_the_api(api, world):
