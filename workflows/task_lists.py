@@ -58,6 +58,17 @@ def ordered_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
     )
 
 
+def ordered_ids(tasks: QuerySet[Task]) -> list[tuple[int, int | None]]:
+    """(id, owner's id) of ``tasks``, soonest due first: the queue's conditions run once, in
+    one query of small rows, and a page splits or paginates them without running them again."""
+    return list(tasks.order_by("data__due", "pk").values_list("pk", "owner_id"))
+
+
+def rows_for(ids: list[int]) -> list[TaskRow]:
+    """Rows for these tasks, soonest due first (three queries at most)."""
+    return task_rows(ordered_tasks(Task.objects.filter(pk__in=ids))) if ids else []
+
+
 def task_rows(tasks) -> list[TaskRow]:
     """Rows for a page of ``ordered_tasks`` (one more query for the fiches, and one for the
     requests if a funder's decision is among them, whatever the number of tasks)."""

@@ -185,12 +185,13 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = queues.open_task(action)
     stage = flows.stage_of(task) if task else None
     plan = _financing_plan(user, action, roles)
+    offers = services.offered(user, action, roles=roles)
     return render(
         request,
         "coordo/action.html",
         {
             "action": action,
-            "offers": services.offered(user, action, roles=roles),
+            "offers": offers,
             "version": chain.version(action),
             "task": task,
             "task_stage": stage,
@@ -218,9 +219,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "opinions": _opinions(user, action, roles),
             "merge_targets": action.programme.actions.filter(state__in=ACTIVE_STATES)
             .exclude(pk=action.pk)
-            .only("pk", "programme_id", "title")
+            .values("pk", "title")
             .order_by("title")
-            if any(o.step.name == "merge" for o in services.offered(user, action, roles=roles))
+            if any(o.step.name == "merge" for o in offers)
             else [],
             "working_groups": action.programme.working_groups.all(),
             "documents": documents_context(user, action, action.documents.all(), roles=roles),

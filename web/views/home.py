@@ -30,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
         .values("programme_id", "state")
         .annotate(n=Count("id"))
     }
-    rows = [
+    programme_rows = [
         {
             "programme": p,
             "states": [
@@ -40,24 +40,26 @@ def home(request: HttpRequest) -> HttpResponse:
         }
         for p in programmes
     ]
-    queue = queues.task_queue(request.user)
+    user = request.user
+    queue = task_lists.ordered_ids(queues.task_queue(user))
+    # Held by nobody or by a colleague: the user's roles can take them (over).
+    others = [pk for pk, owner in queue if owner != user.pk]
+    mine = [pk for pk, owner in queue if owner == user.pk][:TASK_LIST_SIZE]
+    escalated = [pk for pk, _owner in task_lists.ordered_ids(queues.escalated_tasks(user))]
+    shown = mine + others[:TASK_LIST_SIZE] + escalated[:TASK_LIST_SIZE]
+    rows = {row.task.pk: row for row in task_lists.rows_for(shown)}
+    listed = {
+        name: [rows[pk] for pk in ids[:TASK_LIST_SIZE] if pk in rows]
+        for name, ids in (("my_tasks", mine), ("open_tasks", others), ("escalated", escalated))
+    }
     return render(
         request,
         "coordo/home.html",
         {
-            "rows": rows,
-            "my_tasks": task_lists.task_rows(
-                task_lists.ordered_tasks(queue.filter(owner=request.user))[:TASK_LIST_SIZE]
-            ),
-            # Held by nobody or by a colleague: the user's roles can take them (over).
-            "open_tasks": task_lists.task_rows(
-                task_lists.ordered_tasks(queue.exclude(owner=request.user))[:TASK_LIST_SIZE]
-            ),
-            "open_count": queue.exclude(owner=request.user).count(),
-            "can_create_programme": services.may_create_programme(request.user),
-            "escalated": task_lists.task_rows(
-                task_lists.ordered_tasks(queues.escalated_tasks(request.user))[:TASK_LIST_SIZE]
-            ),
+            "rows": programme_rows,
+            **listed,
+            "open_count": len(others),
+            "can_create_programme": services.may_create_programme(user),
         },
     )
 
@@ -68,12 +70,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     queue = queues.task_queue(request.user)
     if request.GET.get("retard"):
         queue = queue.filter(data__due__lt=timezone.localdate().isoformat())
-    page = Paginator(task_lists.ordered_tasks(queue), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "coordo/inbox.html",
-        {"page": page, "rows": task_lists.task_rows(page.object_list), "params": request.GET},
-    )
+    page = Paginator(task_lists.ordered_ids(queue), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = task_lists.rows_for([pk for pk, _owner in page.object_list])
+    return render(request, "coordo/inbox.html", {"page": page, "rows": rows, "params": request.GET})
 
 
 @require_POST
