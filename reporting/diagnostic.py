@@ -54,6 +54,23 @@ class Coverage:
     findings_without_fiche: list[Finding]
     fiches: int
     fiches_without_finding: list[Action]
+    shown: int | None = None  # how many of each list a page shows (None: all)
+
+    @property
+    def findings_shown(self) -> list[Finding]:
+        return self.findings_without_fiche[: self.shown]
+
+    @property
+    def findings_hidden(self) -> int:
+        return len(self.findings_without_fiche) - len(self.findings_shown)
+
+    @property
+    def fiches_shown(self) -> list[Action]:
+        return self.fiches_without_finding[: self.shown]
+
+    @property
+    def fiches_hidden(self) -> int:
+        return len(self.fiches_without_finding) - len(self.fiches_shown)
 
     @property
     def answered(self) -> int:
@@ -73,8 +90,9 @@ def findings_with_answers(programme: Programme | int) -> QuerySet[Finding]:
     )
 
 
-def coverage(programme: Programme) -> Coverage:
-    """The findings no counted fiche answers, and the counted fiches answering no finding."""
+def coverage(programme: Programme, shown: int | None = None) -> Coverage:
+    """The findings no counted fiche answers, and the counted fiches answering no finding
+    (``shown``: how many of each a page lists, the others counted)."""
     diagnostic = Diagnostic.objects.filter(programme=programme).first()
     findings = list(findings_with_answers(programme))
     fiches = list(
@@ -89,6 +107,7 @@ def coverage(programme: Programme) -> Coverage:
         findings_without_fiche=[f for f in findings if not f.answers],
         fiches=len(fiches),
         fiches_without_finding=[a for a in fiches if not a.answers],
+        shown=shown,
     )
 
 
@@ -134,6 +153,23 @@ class SharedTheme:
     label: str
     here: list[Action] = field(default_factory=list)
     there: list[Action] = field(default_factory=list)
+    shown: int | None = None  # how many fiches of each side a page lists (None: all)
+
+    @property
+    def here_shown(self) -> list[Action]:
+        return self.here[: self.shown]
+
+    @property
+    def here_hidden(self) -> int:
+        return len(self.here) - len(self.here_shown)
+
+    @property
+    def there_shown(self) -> list[Action]:
+        return self.there[: self.shown]
+
+    @property
+    def there_hidden(self) -> int:
+        return len(self.there) - len(self.there_shown)
 
 
 @dataclass
@@ -160,11 +196,13 @@ def _fiches_by_theme(programme_id: int) -> dict[str, list[Action]]:
     return {theme: list(actions.values()) for theme, actions in found.items()}
 
 
-def linked_programmes(programme: Programme, visible: set[int]) -> list[LinkedProgramme]:
+def linked_programmes(
+    programme: Programme, visible: set[int], shown: int | None = None
+) -> list[LinkedProgramme]:
     """Each programme linked to this one, with the themes both have fiches on (this one's
     fiches and the other's; ``visible``: the programmes whose fiches the reader may see — of
-    the others, the page shows only how many). Three queries, and one per linked programme
-    (a CLS has one CLSM)."""
+    the others, the page shows only how many; ``shown``: how many of each side a page lists).
+    Three queries, and one per linked programme (a CLS has one CLSM)."""
     ours = _fiches_by_theme(programme.pk)
     links = {
         link.first_id if link.second_id == programme.pk else link.second_id: link
@@ -177,7 +215,7 @@ def linked_programmes(programme: Programme, visible: set[int]) -> list[LinkedPro
             LinkedProgramme(
                 programme=other,
                 themes=[
-                    SharedTheme(str(label), ours[value], theirs[value])
+                    SharedTheme(str(label), ours[value], theirs[value], shown)
                     for value, label in Theme.choices
                     if value in ours and value in theirs
                 ],

@@ -105,6 +105,27 @@ def test_the_dashboard_and_the_annual_report_show_the_gaps(client, world, covere
         assert "Constats du diagnostic auxquels répond au moins une fiche : 1 sur 2." in text
 
 
+def test_the_dashboard_names_ten_gaps_the_report_and_the_diagnostic_page_all(
+    client, world, covered
+):
+    """A dashboard stays short (and as fast) with years of fiches: ten of each list, the
+    others counted, with the way to the full list; the report keeps every one."""
+    for n in range(12):
+        new_action(world, title=f"Fiche sans constat {n:02d}")
+    client.force_login(world.copil)
+    dashboard = _text(client.get(reverse("coordo:dashboard", args=[world.programme.pk])))
+    assert dashboard.count("Fiche sans constat") == 9  # with « Forum… » first: ten in all
+    assert "… et 3 autres" in dashboard
+    assert reverse("coordo:diagnostic", args=[world.programme.pk]) in dashboard
+    assert "Fiches répondant à au moins un constat : 1 sur 14." in dashboard
+    for url in (
+        reverse("coordo:annual-report", args=[world.programme.pk, 2026]),
+        reverse("coordo:diagnostic", args=[world.programme.pk]),
+    ):
+        text = _text(client.get(url))
+        assert text.count("Fiche sans constat") == 12 and "… et " not in text
+
+
 def test_the_annual_report_shows_the_contribution_to_other_schemes(client, world, covered):
     client.force_login(world.copil)
     text = _text(client.get(reverse("coordo:annual-report", args=[world.programme.pk, 2026])))
@@ -180,6 +201,26 @@ def test_linked_programmes_show_each_others_fiches_on_a_shared_theme(client, wor
     text = _text(client.get(reverse("coordo:programme", args=[world.other_programme.pk])))
     assert "Permanences santé en QPV" in text
     assert "Forum de l'accès aux soins" not in text  # answers no finding
+
+
+def test_the_programme_page_names_five_fiches_of_a_shared_theme_the_others_counted(
+    client, world, linked
+):
+    finding = world.programme.diagnostic.findings.get(theme=Theme.ACCESS)
+    for n in range(6):
+        fiche = new_action(world, title=f"Accès aux soins, volet {n}")
+        services.set_fiche_links(
+            action=fiche, actor=world.coordinator, findings=[finding], scheme_objectives=[]
+        )
+    [link] = figures.linked_programmes(world.programme, {world.other_programme.pk}, shown=5)
+    [theme] = link.themes
+    assert [a.title for a in theme.here_shown] == [f"Accès aux soins, volet {n}" for n in range(5)]
+    assert (theme.here_hidden, len(theme.there_shown), theme.there_hidden) == (2, 1, 0)
+    client.force_login(world.coordinator)
+    text = _text(client.get(reverse("coordo:programme", args=[world.programme.pk])))
+    assert "… et 2 autres" in text
+    diagnostic = _text(client.get(reverse("coordo:diagnostic", args=[world.programme.pk])))
+    assert "… et " not in diagnostic and "Accès aux soins, volet 5" in diagnostic
 
 
 def test_the_other_programmes_fiches_are_counted_not_named_to_its_non_members(

@@ -41,7 +41,9 @@ def programme_diagnostic(context, programme) -> dict:
     sharing a theme with this one's."""
     return {
         "programme": programme,
-        "linked": figures.linked_programmes(programme, visible_ids(context["request"].user)),
+        "linked": figures.linked_programmes(
+            programme, visible_ids(context["request"].user), shown=5
+        ),
     }
 
 
@@ -51,8 +53,8 @@ def scheme_choices(programme):
 
 
 @register.simple_tag
-def diagnostic_coverage(programme) -> figures.Coverage:
-    return figures.coverage(programme)
+def diagnostic_coverage(programme, shown=None) -> figures.Coverage:
+    return figures.coverage(programme, shown)
 
 
 @register.simple_tag
