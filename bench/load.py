@@ -15,16 +15,19 @@ programme. Then it starts gunicorn with production settings and measures:
 (a) saturation: ``--saturation-users`` users with no think time cycle home → programme list →
     fiche → inbox → dashboard; on the fiche, one in ten posts a comment and one in ten takes
     and releases its task when they may; one cycle in twenty downloads the funding workbook:
-    requests per second;
-(b) a busy hour: ``--users`` users, each waiting ``--think`` seconds (±50 %) between requests,
-    for ``--seconds``: latency percentiles and errors.
+    HTTP requests per second (a form posted and the page it redirects to are two; taking and
+    releasing a task from the fiche, six), and pages per second;
+(b) a busy hour: ``--users`` users, each waiting ``--think`` seconds (±50 %) between steps of
+    the cycle, for ``--seconds``: percentiles of each page's wait (a form posted: until the
+    page it leads to came) and errors.
 
 Every user logs in and finds their pages before the clock starts (logins are not in the mix).
 The load generator runs on the same machine (its threads share the cores with gunicorn).
 Prints the figures and gunicorn's peak resident memory (master and workers, from
 /proc/…/status VmHWM); the last line is JSON:
-``{"rps_saturation": …, "users": …, "p50_ms": …, "p95_ms": …, "p99_ms": …, "errors": …,
-"peak_rss_mb": …}``. ``LOAD_DEBUG=1`` prints each error as it happens.
+``{"rps_saturation": …, "pages_per_s_saturation": …, "users": …, "p50_ms": …, "p95_ms": …,
+"p99_ms": …, "errors": …, "peak_rss_mb": …}``. ``LOAD_DEBUG=1`` prints each error as it
+happens.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,21 +71,45 @@ class LoopbackPolicy(http.cookiejar.DefaultCookiePolicy):
         return True
 
 
+class CountedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects as a browser does, counting each answer that redirected."""
+
+    def __init__(self, user: User):
+        self.user = user
+
+    def redirect_request(self, *args, **kwargs):
+        self.user.exchanges += 1
+        return super().redirect_request(*args, **kwargs)
+
+
 class User:
-    """One person's browser: a cookie jar, logged in as ``username``."""
+    """One person's browser: a cookie jar, logged in as ``username``; ``exchanges``: the HTTP
+    requests it sent (a form posted and the page it redirects to are two); ``waits``: how long
+    each page took to come (a form posted: until the page it leads to came)."""
 
     def __init__(self, base: str, username: str = "coordinatrice"):
         self.base = base
         self.username = username
+        self.exchanges = 0
+        self.waits: list[float] = []
         jar = http.cookiejar.CookieJar(policy=LoopbackPolicy())
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(jar), CountedRedirects(self)
+        )
 
     def get(self, path: str) -> str:
         return self.download(path).decode()
 
     def download(self, path: str) -> bytes:
-        with self.opener.open(self.base + path, timeout=60) as response:
-            return response.read()
+        return self._open(self.base + path)
+
+    def _open(self, request) -> bytes:
+        self.exchanges += 1
+        began = time.perf_counter()
+        with self.opener.open(request, timeout=60) as response:
+            body = response.read()
+        self.waits.append(time.perf_counter() - began)
+        return body
 
     def post(self, page: str, data: dict, action: str | None = None, html: str = "") -> None:
         """Post ``data`` as the form of ``page`` does (to ``action``, by default the page);
@@ -92,8 +120,7 @@ class User:
         request = urllib.request.Request(
             self.base + (action or page), data=body, headers={"Referer": self.base + page}
         )
-        with self.opener.open(request, timeout=60) as response:
-            response.read()
+        self._open(request)
 
     def log_in(self) -> None:
         self.post("/comptes/login/", {"username": self.username, "password": "coordo-demo"})
@@ -128,14 +155,21 @@ def visit(user: User, path: str, fiche: str) -> None:
         user.post(path, {}, take.group(1) + "liberer/")
 
 
-def run(
-    base: str, users: int, seconds: float, think: float, region: int = 0
-) -> tuple[list[float], int, int]:
-    """Closed-loop users for ``seconds``: the latencies (s), the errors, the requests. Every
-    user logs in and finds their pages first, before the clock starts: a busy hour is people
-    already at work, and 200 logins (each hashing a password on purpose slowly) are not part
-    of the page mix measured."""
-    latencies: list[float] = []
+@dataclass
+class Measured:
+    waits: list[float]  # each page's wait (s)
+    errors: int
+    exchanges: int  # HTTP requests answered, redirects included
+
+    @property
+    def pages(self) -> int:
+        return len(self.waits)
+
+
+def run(base: str, users: int, seconds: float, think: float, region: int = 0) -> Measured:
+    """Closed-loop users for ``seconds``. Every user logs in and finds their pages first,
+    before the clock starts: a busy hour is people already at work, and 200 logins (each
+    hashing a password on purpose slowly) are not part of the page mix measured."""
     errors = [0]
     lock = threading.Lock()
     prepared: list[tuple[User, list[str]]] = []
@@ -151,6 +185,7 @@ def run(
             with lock:
                 errors[0] += 1
             return
+        user.waits, user.exchanges = [], 0
         with lock:
             prepared.append((user, cycle))
 
@@ -162,14 +197,10 @@ def run(
         while time.monotonic() < stop:
             path = cycle[step % len(cycle)]
             step += 1
-            began = time.perf_counter()
             try:
                 if path == cycle[0] and random.random() < 0.05:
                     user.download(cycle[1] + "financements/classeur.xlsx")
                 visit(user, path, cycle[2])
-                elapsed = time.perf_counter() - began
-                with lock:
-                    latencies.append(elapsed)
             except Exception as exc:  # noqa: BLE001
                 if os.environ.get("LOAD_DEBUG"):
                     print(user.username, path, repr(exc))
@@ -188,7 +219,11 @@ def run(
             time.sleep(think / users)  # spread the arrivals over one think time
     for thread in threads:
         thread.join()
-    return latencies, errors[0], len(latencies) + errors[0]
+    return Measured(
+        waits=[w for user, _cycle in prepared for w in user.waits],
+        errors=errors[0],
+        exchanges=sum(user.exchanges for user, _cycle in prepared),
+    )
 
 
 def peak_rss_mb(master: int) -> float:
@@ -272,27 +307,32 @@ def main() -> None:
         else:
             sys.exit("gunicorn did not start")
         run(base, 2, 5, 0, args.region)  # warm the workers
-        lat, err, total = run(base, args.saturation_users, args.saturation_seconds, 0, args.region)
-        rps = total / args.saturation_seconds
+        seconds = args.saturation_seconds
+        saturation = run(base, args.saturation_users, seconds, 0, args.region)
+        rps = saturation.exchanges / seconds
         print(
-            f"saturation: {args.saturation_users} users, {rps:.1f} requests/s, "
-            f"p50 {percentile(lat, 50):.0f} ms, p95 {percentile(lat, 95):.0f} ms, {err} errors"
+            f"saturation: {args.saturation_users} users, {rps:.1f} requests/s "
+            f"({saturation.pages / seconds:.1f} pages/s), "
+            f"page p50 {percentile(saturation.waits, 50):.0f} ms, "
+            f"p95 {percentile(saturation.waits, 95):.0f} ms, {saturation.errors} errors"
         )
-        lat, err, total = run(base, args.users, args.seconds, args.think, args.region)
+        busy = run(base, args.users, args.seconds, args.think, args.region)
         rss = peak_rss_mb(server.pid)
         figures = {
             "rps_saturation": round(rps, 1),
+            "pages_per_s_saturation": round(saturation.pages / seconds, 1),
             "users": args.users,
-            "p50_ms": round(percentile(lat, 50)),
-            "p95_ms": round(percentile(lat, 95)),
-            "p99_ms": round(percentile(lat, 99)),
-            "errors": err,
+            "p50_ms": round(percentile(busy.waits, 50)),
+            "p95_ms": round(percentile(busy.waits, 95)),
+            "p99_ms": round(percentile(busy.waits, 99)),
+            "errors": busy.errors,
             "peak_rss_mb": rss,
         }
         print(
-            f"busy hour: {args.users} users, think {args.think} s, {total} requests in "
-            f"{args.seconds:.0f} s: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
-            f"p99 {figures['p99_ms']} ms, {err} errors; gunicorn's peak memory {rss} MB"
+            f"busy hour: {args.users} users, think {args.think} s, {busy.exchanges} requests "
+            f"({busy.pages} pages) in {args.seconds:.0f} s: page p50 {figures['p50_ms']} ms, "
+            f"p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, {busy.errors} errors; "
+            f"gunicorn's peak memory {rss} MB"
         )
         print(json.dumps(figures))
     finally:
