@@ -162,7 +162,12 @@ def get_visible_action(user, pk: int) -> Action:
         return (
             visible_actions(user)
             .select_related(
-                "programme", "objective", "lead_organisation", "working_group", "submitted_by"
+                "programme",
+                "objective",
+                "lead_organisation",
+                "working_group",
+                "created_by",
+                "submitted_by",
             )
             .get(pk=pk)
         )

@@ -23,13 +23,19 @@ def fiche_diagnostic(context, action) -> dict:
     """« Répond aux besoins… » and « Contribue à… » on the fiche, with the coordination's form."""
     user = context["request"].user
     can_keep = may_set_up(user, [action.programme_id])
+    findings = list(action.findings.order_by("theme", "pk"))
+    contributions = list(
+        action.scheme_objectives.select_related("scheme").order_by("scheme__name", "pk")
+    )
+    chosen = {
+        "findings": [f.pk for f in findings],
+        "scheme_objectives": [o.pk for o in contributions],
+    }
     return {
         "action": action,
-        "findings": action.findings.order_by("theme", "pk"),
-        "contributions": action.scheme_objectives.select_related("scheme").order_by(
-            "scheme__name", "pk"
-        ),
-        "form": FicheLinksForm(action=action) if can_keep else None,
+        "findings": findings,
+        "contributions": contributions,
+        "form": FicheLinksForm(action=action, initial=chosen) if can_keep else None,
         "version": context.get("version", 0),
         "csrf_token": context.get("csrf_token"),
     }

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -82,6 +83,8 @@ def action_list(request: HttpRequest) -> HttpResponse:
 
 def _action_list(request: HttpRequest, programme: Programme | None) -> HttpResponse:
     """Fiches filtered and searched (the query count does not depend on the rows)."""
+    if programme:
+        prefetch_related_objects([programme], "places")  # its territory, and the filter's
     scope = programme.actions.all() if programme else visible_actions(request.user)
     filters = ActionFilter(
         request.GET, queryset=scope.select_related("programme", "lead_organisation", "objective")
@@ -180,6 +183,7 @@ def _history(action: Action, page_number) -> object:
 @login_required
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_visible_action(request.user, pk)
+    prefetch_related_objects([action], "partners")  # listed, and checked in their form
     user = request.user
     roles = services.roles_on(user, action)
     task = queues.open_task(action)
