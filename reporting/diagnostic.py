@@ -46,6 +46,22 @@ def with_budget(actions: QuerySet[Action]) -> QuerySet[Action]:
 
 
 @dataclass(frozen=True)
+class Shortened:
+    """A list as a page shows it: its first ``shown`` items (None: all), and how many more."""
+
+    items: list
+    shown: int | None = None
+
+    @property
+    def first(self) -> list:
+        return self.items[: self.shown]
+
+    @property
+    def more(self) -> int:
+        return len(self.items) - len(self.first)
+
+
+@dataclass(frozen=True)
 class Coverage:
     """How the fiches answer the diagnostic."""
 
@@ -57,20 +73,12 @@ class Coverage:
     shown: int | None = None  # how many of each list a page shows (None: all)
 
     @property
-    def findings_shown(self) -> list[Finding]:
-        return self.findings_without_fiche[: self.shown]
+    def findings_listed(self) -> Shortened:
+        return Shortened(self.findings_without_fiche, self.shown)
 
     @property
-    def findings_hidden(self) -> int:
-        return len(self.findings_without_fiche) - len(self.findings_shown)
-
-    @property
-    def fiches_shown(self) -> list[Action]:
-        return self.fiches_without_finding[: self.shown]
-
-    @property
-    def fiches_hidden(self) -> int:
-        return len(self.fiches_without_finding) - len(self.fiches_shown)
+    def fiches_listed(self) -> Shortened:
+        return Shortened(self.fiches_without_finding, self.shown)
 
     @property
     def answered(self) -> int:
@@ -156,20 +164,12 @@ class SharedTheme:
     shown: int | None = None  # how many fiches of each side a page lists (None: all)
 
     @property
-    def here_shown(self) -> list[Action]:
-        return self.here[: self.shown]
+    def here_listed(self) -> Shortened:
+        return Shortened(self.here, self.shown)
 
     @property
-    def here_hidden(self) -> int:
-        return len(self.here) - len(self.here_shown)
-
-    @property
-    def there_shown(self) -> list[Action]:
-        return self.there[: self.shown]
-
-    @property
-    def there_hidden(self) -> int:
-        return len(self.there) - len(self.there_shown)
+    def there_listed(self) -> Shortened:
+        return Shortened(self.there, self.shown)
 
 
 @dataclass

@@ -214,8 +214,11 @@ def test_the_programme_page_names_five_fiches_of_a_shared_theme_the_others_count
         )
     [link] = figures.linked_programmes(world.programme, {world.other_programme.pk}, shown=5)
     [theme] = link.themes
-    assert [a.title for a in theme.here_shown] == [f"Accès aux soins, volet {n}" for n in range(5)]
-    assert (theme.here_hidden, len(theme.there_shown), theme.there_hidden) == (2, 1, 0)
+    assert [a.title for a in theme.here_listed.first] == [
+        f"Accès aux soins, volet {n}" for n in range(5)
+    ]
+    assert (theme.here_listed.more, len(theme.there_listed.first)) == (2, 1)
+    assert theme.there_listed.more == 0
     client.force_login(world.coordinator)
     text = _text(client.get(reverse("coordo:programme", args=[world.programme.pk])))
     assert "… et 2 autres" in text
