@@ -152,24 +152,44 @@ def _checked_links(programme_id: int, axes, objectives, actions, scheme_objectiv
     }
 
 
-def _set_links(finding: Finding, links: dict[str, list], *, actor, ip) -> None:
-    """Set the finding's links; a fiche it gains or loses gets an event of its own (its
-    history says so, and a fiche page opened before is stale)."""
-    fiches = links.get("actions")
-    changed = [] if fiches is None else set(finding.actions.all()) ^ set(fiches)
-    before = {f.pk: _names(f.findings.all()) for f in changed}
-    for name, objects in links.items():
-        getattr(finding, name).set(objects)
-    for fiche in sorted(changed, key=lambda f: f.pk):
+def _relink(
+    obj, field: str, objects: list, *, other_side: str, event: str, programme_id: int, actor, ip
+) -> None:
+    """Set ``obj``'s links ``field`` to ``objects``: each object it gains or loses gets an
+    event of its own (``event``, its ``other_side`` links before and after), so that its
+    history says so and a page of it opened before is stale."""
+    changed = sorted(set(getattr(obj, field).all()) ^ set(objects), key=lambda o: o.pk)
+    before = {o.pk: _names(getattr(o, other_side).all()) for o in changed}
+    getattr(obj, field).set(objects)
+    for other in changed:
         _audit(
-            fiche,
-            programme_ids=[fiche.programme_id],
+            other,
+            programme_ids=[programme_id],
             actor=actor,
-            event="update",
-            before={"findings": before[fiche.pk]},
-            after={"findings": _names(fiche.findings.all())},
+            event=event,
+            before={other_side: before[other.pk]},
+            after={other_side: _names(getattr(other, other_side).all())},
             ip=ip,
         )
+
+
+def _set_links(finding: Finding, links: dict[str, list], *, programme_id: int, actor, ip) -> None:
+    """Set the finding's links (``links``: those given); a fiche it gains or loses gets an
+    event of its own."""
+    for name, objects in links.items():
+        if name == "actions":
+            _relink(
+                finding,
+                name,
+                objects,
+                other_side="findings",
+                event="update",
+                programme_id=programme_id,
+                actor=actor,
+                ip=ip,
+            )
+        else:
+            getattr(finding, name).set(objects)
 
 
 @transaction.atomic
@@ -197,7 +217,7 @@ def add_finding(
     finding = Finding(diagnostic=diagnostic, **_texts(data, FINDING_FIELDS))
     validated(finding)
     save_once(finding)
-    _set_links(finding, links, actor=actor, ip=ip)
+    _set_links(finding, links, programme_id=programme.pk, actor=actor, ip=ip)
     _audit(
         finding,
         programme_ids=[programme.pk],
@@ -246,7 +266,7 @@ def update_finding(
         setattr(locked, name, value)
     validated(locked)
     save_once(locked)
-    _set_links(locked, links, actor=actor, ip=ip)
+    _set_links(locked, links, programme_id=programme_id, actor=actor, ip=ip)
     _audit(
         locked,
         programme_ids=[programme_id],
@@ -360,20 +380,17 @@ def set_fiche_links(
         "findings": _names(locked.findings.all()),
         "scheme_objectives": _names(locked.scheme_objectives.select_related("scheme")),
     }
-    changed = sorted(set(locked.findings.all()) ^ set(findings), key=lambda f: f.pk)
-    answered = {f.pk: _names(f.actions.all()) for f in changed}
-    locked.findings.set(findings)
+    _relink(
+        locked,
+        "findings",
+        findings,
+        other_side="actions",
+        event="update_structure",
+        programme_id=locked.programme_id,
+        actor=actor,
+        ip=ip,
+    )
     locked.scheme_objectives.set(scheme_objectives)
-    for finding in changed:
-        _audit(
-            finding,
-            programme_ids=[locked.programme_id],
-            actor=actor,
-            event="update_structure",
-            before={"actions": answered[finding.pk]},
-            after={"actions": _names(finding.actions.all())},
-            ip=ip,
-        )
     _audit(
         locked,
         programme_ids=[locked.programme_id],
