@@ -8,9 +8,12 @@ A never sees programme B's tasks and a funder only the decisions asked of its or
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from collections import defaultdict
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from viewflow.workflow.models import Process, Task
+from viewflow.workflow.status import PROCESS
 
 from contracts.models import Signature
 from funding.models import FundingRequest
@@ -34,17 +37,6 @@ def _decidable_requests(user) -> QuerySet[FundingRequest]:
     )
 
 
-def _following(artifact_type, artifacts: QuerySet) -> QuerySet[Process]:
-    """The processes that follow ``artifacts`` (their ids, through the artifact index)."""
-    return (
-        Process.objects.filter(
-            artifact_content_type=artifact_type, artifact_object_id__in=artifacts.values("pk")
-        )
-        .order_by()
-        .values("pk")
-    )
-
-
 def task_queue(user) -> QuerySet[Task]:
     """Open tasks of the fiches for which the user holds the stage's role (memberships, not
     django permissions): a COPIL member of programme A never sees programme B's tasks, a funder
@@ -52,44 +44,61 @@ def task_queue(user) -> QuerySet[Task]:
     nodes_by_roles: dict[frozenset[str], list] = {}
     for name, stage in flows.STAGES.items():
         nodes_by_roles.setdefault(stage.roles, []).append(getattr(flows.ActionFlow, name))
-    condition = Q()
-    # The processes that may hold such a task, by what they follow: the query starts from
-    # them (the tasks' process index), so that it reads the user's tasks, not every open task
-    # of the region.
-    stage_roles = set().union(*nodes_by_roles)
-    followed = [(flows.action_type(), actions_where(user, stage_roles))]
-
-    for roles, nodes in nodes_by_roles.items():  # one subquery per set of roles, not per stage
-        condition |= Q(
-            flow_task__in=nodes,
-            process_id__in=_following(flows.action_type(), actions_where(user, roles)),
-        )
+    # (the nodes, what their processes follow): one entry per set of roles, not per stage.
+    followed = [
+        (nodes, flows.action_type(), actions_where(user, roles))
+        for roles, nodes in nodes_by_roles.items()
+    ]
     if user.is_authenticated:
-        others = {
+        followed += [
             # A funder's decision asked of an organisation the user decides for.
-            flows.FunderDecisionFlow.decide: (flows.request_type(), _decidable_requests(user)),
+            ([flows.FunderDecisionFlow.decide], flows.request_type(), _decidable_requests(user)),
             # A COTECH member's own opinion, while they are a COTECH member of its programme.
-            flows.OpinionFlow.give: (
+            (
+                [flows.OpinionFlow.give],
                 flows.opinion_type(),
                 Opinion.objects.filter(member=user, action__in=actions_where(user, {Role.COTECH})),
             ),
             # A signature asked of an organisation the user signs for, with its role.
-            flows.SigningFlow.sign: (flows.signature_type(), _signable(user)),
-        }
-        for node, (artifact_type, artifacts) in others.items():
-            condition |= Q(flow_task=node, process_id__in=_following(artifact_type, artifacts))
-            followed.append((artifact_type, artifacts))
-    return Task.objects.filter(
-        condition, process_id__in=_candidates(followed), status__in=flows.OPEN
-    )
+            ([flows.SigningFlow.sign], flows.signature_type(), _signable(user)),
+        ]
+    # Each process once, with every node the user may hold in it (a coordinator's fiche is in
+    # two entries): one list of ids per set of nodes.
+    nodes_of: dict[int, set] = defaultdict(set)
+    processes = _processes([(kind, artifacts) for _nodes, kind, artifacts in followed])
+    for (nodes, _kind, _artifacts), ids in zip(followed, processes, strict=True):
+        for pk in ids:
+            nodes_of[pk].update(nodes)
+    ids_by_nodes: dict[frozenset, list[int]] = defaultdict(list)
+    for pk, nodes in nodes_of.items():
+        ids_by_nodes[frozenset(nodes)].append(pk)
+    condition = Q()
+    for nodes, ids in ids_by_nodes.items():
+        condition |= Q(flow_task__in=nodes, process_id__in=ids)
+    if not condition:
+        return Task.objects.none()
+    return Task.objects.filter(condition, status__in=flows.OPEN)
 
 
-def _candidates(followed: list[tuple]) -> list[int]:
-    """The ids of the processes following these (artifact type, artifacts), read first: the
-    planner cannot foresee how few they are, and would read every open task of the region to
-    join them."""
-    first, *rest = [_following(kind, artifacts) for kind, artifacts in followed]
-    return list(first.union(*rest, all=True).values_list("pk", flat=True))
+def _processes(followed: list[tuple]) -> list[list[int]]:
+    """The ids of the processes following each (artifact type, artifacts) of ``followed``, in
+    its order, read first and in one query: the task query then names them (the planner
+    cannot foresee how few they are, and would read every open task of the region to join
+    them) instead of running each condition again inside it."""
+    first, *rest = [
+        Process.objects.filter(
+            artifact_content_type=kind,
+            artifact_object_id__in=artifacts.values("pk"),
+            status=PROCESS.NEW,  # running: a done or cancelled process has no open task
+        )
+        .order_by()
+        .values_list("pk", Value(rank))
+        for rank, (kind, artifacts) in enumerate(followed)
+    ]
+    processes: list[list[int]] = [[] for _ in followed]
+    for pk, rank in first.union(*rest, all=True):
+        processes[rank].append(pk)
+    return processes
 
 
 def _signable(user) -> QuerySet[Signature]:
@@ -120,7 +129,7 @@ def escalated_tasks(user) -> QuerySet[Task]:
         (flows.signature_type(), signatures),
     ]
     return Task.objects.filter(
-        process_id__in=_candidates(followed),
+        process_id__in=[pk for ids in _processes(followed) for pk in ids],
         status__in=flows.OPEN,
         flow_task_type="HUMAN",
         data__has_key="escalated",
