@@ -212,7 +212,11 @@ class Action(models.Model):
         ordering = ["programme", "id"]
         verbose_name = _("fiche action")
         verbose_name_plural = _("fiches actions")
-        indexes = [models.Index(fields=["programme", "state"])]
+        indexes = [
+            models.Index(fields=["programme", "state"]),
+            # The list's year filter reads the first and last start of a programme's fiches.
+            models.Index(fields=["programme", "planned_start"]),
+        ]
         constraints = [
             # Two fiches of a programme never share a title (whatever the case): a second one
             # is a double submission or a double import.

@@ -379,6 +379,11 @@ def test_action_list_filters_and_search(client, world):
     assert _listed(client, world, objectif=world.objective.pk) == {a.title, c.title}
     assert _listed(client, world, porteur=other_lead.pk) == {b.title}
     assert _listed(client, world, annee=2027) == {b.title}
+    # The year picker runs from the last start (b, 2027) to the first (c, 2026), newest first;
+    # a fiche without dates adds none.
+    page = client.get(reverse("coordo:programme", args=[world.programme.pk]))
+    assert list(page.context["years"]) == [2027, 2026]
+    assert '<option value="2027">2027</option>' in page.content.decode()
     assert _listed(client, world, q="DENTAIRE") == {a.title}
     assert _listed(client, world, retard=1) == set()
     task = queues.open_task(b)
