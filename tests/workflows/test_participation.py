@@ -180,6 +180,33 @@ def test_merging_keeps_the_proposers_text_in_the_target_history(client, world):
     assert "fusionnée avec la fiche" in page and reverse("coordo:action", args=[target.pk]) in page
 
 
+def test_a_large_programme_s_merge_targets_are_searched_not_all_listed(client, world, monkeypatch):
+    from web.views import actions as action_views
+
+    monkeypatch.setattr(action_views, "MERGE_CHOICES", 2)
+    proposal = new_action(world, title="Ateliers cuisine")
+    for title in ("Bus dentaire", "Café des aidants", "Sport santé seniors"):
+        new_action(world, title=title)
+    client.force_login(world.coordinator)
+    url = reverse("coordo:action", args=[proposal.pk])
+    page = client.get(url).content.decode()
+    assert page.count('name="into"') == 1
+    assert "Bus dentaire" in page and "Café des aidants" in page
+    assert "Sport santé seniors" not in page  # third by title: found by searching
+    assert "Seules les 2 premières fiches" in page
+    found = client.get(url, {"fusion": "SPORT"}).content.decode()
+    assert "Sport santé seniors" in found and "Bus dentaire" not in found
+    assert "Seules les" not in found
+    nothing = client.get(url, {"fusion": "introuvable"}).content.decode()
+    assert "Aucune fiche active ne contient ces mots dans son titre." in nothing
+    target = Action.objects.get(title="Sport santé seniors")
+    client.post(
+        reverse("coordo:action-transition", args=[proposal.pk, "merge"]),
+        {"seen_version": version(proposal), "into": target.pk},
+    )
+    assert Action.objects.get(pk=proposal.pk).merged_into == target
+
+
 @pytest.mark.parametrize("bad", ["", "0", "abc", "99999999999999999999"])
 def test_merging_needs_another_active_fiche_of_the_programme(client, world, bad):
     proposal = new_action(world)
