@@ -8,11 +8,9 @@ A never sees programme B's tasks and a funder only the decisions asked of its or
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
-from viewflow.workflow.models import Process, Task
+from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS
 
 from contracts.models import Signature
@@ -41,16 +39,18 @@ def task_queue(user) -> QuerySet[Task]:
     """Open tasks of the fiches for which the user holds the stage's role (memberships, not
     django permissions): a COPIL member of programme A never sees programme B's tasks, a funder
     only the decisions asked of their own organisation."""
+    if not user.is_authenticated:
+        return Task.objects.none()
     nodes_by_roles: dict[frozenset[str], list] = {}
     for name, stage in flows.STAGES.items():
         nodes_by_roles.setdefault(stage.roles, []).append(getattr(flows.ActionFlow, name))
-    # (the nodes, what their processes follow): one entry per set of roles, not per stage.
-    followed = [
-        (nodes, flows.action_type(), actions_where(user, roles))
-        for roles, nodes in nodes_by_roles.items()
-    ]
-    if user.is_authenticated:
-        followed += [
+    return _open_tasks(
+        [
+            # One entry per set of roles, not per stage.
+            *(
+                (nodes, flows.action_type(), actions_where(user, roles))
+                for roles, nodes in nodes_by_roles.items()
+            ),
             # A funder's decision asked of an organisation the user decides for.
             ([flows.FunderDecisionFlow.decide], flows.request_type(), _decidable_requests(user)),
             # A COTECH member's own opinion, while they are a COTECH member of its programme.
@@ -62,43 +62,28 @@ def task_queue(user) -> QuerySet[Task]:
             # A signature asked of an organisation the user signs for, with its role.
             ([flows.SigningFlow.sign], flows.signature_type(), _signable(user)),
         ]
-    # Each process once, with every node the user may hold in it (a coordinator's fiche is in
-    # two entries): one list of ids per set of nodes.
-    nodes_of: dict[int, set] = defaultdict(set)
-    processes = _processes([(kind, artifacts) for _nodes, kind, artifacts in followed])
-    for (nodes, _kind, _artifacts), ids in zip(followed, processes, strict=True):
-        for pk in ids:
-            nodes_of[pk].update(nodes)
-    ids_by_nodes: dict[frozenset, list[int]] = defaultdict(list)
-    for pk, nodes in nodes_of.items():
-        ids_by_nodes[frozenset(nodes)].append(pk)
-    condition = Q()
-    for nodes, ids in ids_by_nodes.items():
-        condition |= Q(flow_task__in=nodes, process_id__in=ids)
-    if not condition:
-        return Task.objects.none()
-    return Task.objects.filter(condition, status__in=flows.OPEN)
+    )
 
 
-def _processes(followed: list[tuple]) -> list[list[int]]:
-    """The ids of the processes following each (artifact type, artifacts) of ``followed``, in
-    its order, read first and in one query: the task query then names them (the planner
-    cannot foresee how few they are, and would read every open task of the region to join
-    them) instead of running each condition again inside it."""
+def _open_tasks(followed: list[tuple]) -> QuerySet[Task]:
+    """The open tasks at one of the ``nodes`` (None: any) of a running process that follows
+    one of the ``artifacts``, for each (nodes, artifact type, artifacts) of ``followed``. One
+    query, a union of one join per entry, each read from the user's artifacts through the
+    processes' artifact index: linear in what the user may see, never in the region's open
+    tasks (the planner cannot foresee how few a condition on all of them would keep)."""
     first, *rest = [
-        Process.objects.filter(
-            artifact_content_type=kind,
-            artifact_object_id__in=artifacts.values("pk"),
-            status=PROCESS.NEW,  # running: a done or cancelled process has no open task
+        Task.objects.filter(
+            status__in=flows.OPEN,
+            process__status=PROCESS.NEW,  # running: a done or cancelled one has no open task
+            process__artifact_content_type=kind,
+            process__artifact_object_id__in=artifacts.values("pk"),
+            **({"flow_task__in": nodes} if nodes else {}),
         )
         .order_by()
-        .values_list("pk", Value(rank))
-        for rank, (kind, artifacts) in enumerate(followed)
+        .values("pk")
+        for nodes, kind, artifacts in followed
     ]
-    processes: list[list[int]] = [[] for _ in followed]
-    for pk, rank in first.union(*rest, all=True):
-        processes[rank].append(pk)
-    return processes
+    return Task.objects.filter(pk__in=first.union(*rest, all=True))
 
 
 def _signable(user) -> QuerySet[Signature]:
@@ -122,18 +107,14 @@ def escalated_tasks(user) -> QuerySet[Task]:
             user=user, role=Role.COORDINATOR
         )
     )
-    followed = [
-        (flows.action_type(), coordinated),
-        (flows.request_type(), FundingRequest.objects.filter(action__in=coordinated)),
-        (flows.opinion_type(), Opinion.objects.filter(action__in=coordinated)),
-        (flows.signature_type(), signatures),
-    ]
-    return Task.objects.filter(
-        process_id__in=[pk for ids in _processes(followed) for pk in ids],
-        status__in=flows.OPEN,
-        flow_task_type="HUMAN",
-        data__has_key="escalated",
-    )
+    return _open_tasks(
+        [
+            (None, flows.action_type(), coordinated),
+            (None, flows.request_type(), FundingRequest.objects.filter(action__in=coordinated)),
+            (None, flows.opinion_type(), Opinion.objects.filter(action__in=coordinated)),
+            (None, flows.signature_type(), signatures),
+        ]
+    ).filter(flow_task_type="HUMAN", data__has_key="escalated")
 
 
 def open_task(action: Action) -> Task | None:
