@@ -16,7 +16,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 
 from diagnostic.models import Diagnostic, Finding, ProgrammeLink, Scheme, SchemeObjective, Theme
@@ -47,18 +57,19 @@ def with_budget(actions: QuerySet[Action]) -> QuerySet[Action]:
 
 @dataclass(frozen=True)
 class Shortened:
-    """A list as a page shows it: its first ``shown`` items (None: all), and how many more."""
+    """A list as a page shows it: its first items, and how many it holds in all."""
 
-    items: list
-    shown: int | None = None
-
-    @property
-    def first(self) -> list:
-        return self.items[: self.shown]
+    first: list
+    total: int
 
     @property
     def more(self) -> int:
-        return len(self.items) - len(self.first)
+        return self.total - len(self.first)
+
+
+def shorten(items: list, shown: int | None) -> Shortened:
+    """The first ``shown`` of ``items`` (None: all)."""
+    return Shortened(items[:shown], len(items))
 
 
 @dataclass(frozen=True)
@@ -69,16 +80,13 @@ class Coverage:
     findings: int
     findings_without_fiche: list[Finding]
     fiches: int
-    fiches_without_finding: list[Action]
+    # The fiches answering no finding: all of them, or the first a page shows.
+    fiches_without_finding: Shortened
     shown: int | None = None  # how many of each list a page shows (None: all)
 
     @property
     def findings_listed(self) -> Shortened:
-        return Shortened(self.findings_without_fiche, self.shown)
-
-    @property
-    def fiches_listed(self) -> Shortened:
-        return Shortened(self.fiches_without_finding, self.shown)
+        return shorten(self.findings_without_fiche, self.shown)
 
     @property
     def answered(self) -> int:
@@ -86,7 +94,7 @@ class Coverage:
 
     @property
     def fiches_answering(self) -> int:
-        return self.fiches - len(self.fiches_without_finding)
+        return self.fiches - self.fiches_without_finding.total
 
 
 def findings_with_answers(programme: Programme | int) -> QuerySet[Finding]:
@@ -100,21 +108,22 @@ def findings_with_answers(programme: Programme | int) -> QuerySet[Finding]:
 
 def coverage(programme: Programme, shown: int | None = None) -> Coverage:
     """The findings no counted fiche answers, and the counted fiches answering no finding
-    (``shown``: how many of each a page lists, the others counted)."""
+    (``shown``: how many of each a page lists, the others counted in the database: a page
+    reads the same few rows whatever the programme's number of fiches)."""
     diagnostic = Diagnostic.objects.filter(programme=programme).first()
     findings = list(findings_with_answers(programme))
-    fiches = list(
-        counted_actions(programme)
-        .annotate(answers=Count("findings"))
-        .only("pk", "title", "state", "programme_id")
-        .order_by("pk")
-    )
+    answering = Exists(Finding.actions.through.objects.filter(action_id=OuterRef("pk")))
+    fiches = counted_actions(programme)
+    counts = fiches.aggregate(all=Count("pk"), unanswering=Count("pk", filter=~answering))
+    unanswering = fiches.filter(~answering).only("pk", "title", "state", "programme_id")
     return Coverage(
         diagnostic=diagnostic,
         findings=len(findings),
         findings_without_fiche=[f for f in findings if not f.answers],
-        fiches=len(fiches),
-        fiches_without_finding=[a for a in fiches if not a.answers],
+        fiches=counts["all"],
+        fiches_without_finding=Shortened(
+            list(unanswering.order_by("pk")[:shown]), counts["unanswering"]
+        ),
         shown=shown,
     )
 
@@ -165,11 +174,11 @@ class SharedTheme:
 
     @property
     def here_listed(self) -> Shortened:
-        return Shortened(self.here, self.shown)
+        return shorten(self.here, self.shown)
 
     @property
     def there_listed(self) -> Shortened:
-        return Shortened(self.there, self.shown)
+        return shorten(self.there, self.shown)
 
 
 @dataclass

@@ -51,7 +51,7 @@ def write_diagnostic_sheets(workbook: Workbook, *, programme: Programme) -> None
         "Fiches sans constat",
         [("N° fiche", "int", 9), ("Fiche action", "text", 50), ("État", "text", 24)],
     )
-    for a in cover.fiches_without_finding:
+    for a in cover.fiches_without_finding.first:
         sheet.append([a.pk, a.title, a.get_state_display()])
     sheet.close()
 

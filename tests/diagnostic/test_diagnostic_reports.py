@@ -88,7 +88,7 @@ def test_coverage_names_the_gaps(world, covered):
     # A finding answered only by a declined fiche has no fiche yet; a declined fiche counts
     # nowhere.
     assert [f.title for f in cover.findings_without_fiche] == ["Alcoolisations des jeunes"]
-    assert [a.title for a in cover.fiches_without_finding] == ["Forum de l'accès aux soins"]
+    assert [a.title for a in cover.fiches_without_finding.first] == ["Forum de l'accès aux soins"]
     assert (cover.findings, cover.answered, cover.fiches, cover.fiches_answering) == (2, 1, 2, 1)
 
 
@@ -270,7 +270,7 @@ def test_the_demo_cls_has_its_diagnostic_schemes_and_linked_clsm(db):
     [link] = figures.linked_programmes(cls, {cls.pk, clsm.pk})
     assert [t.label for t in link.themes] == ["Santé mentale"]
     cover = figures.coverage(cls)
-    assert cover.findings_without_fiche and cover.fiches_without_finding
+    assert cover.findings_without_fiche and cover.fiches_without_finding.first
     counts = (Finding.objects.count(), Scheme.objects.count(), ProgrammeLink.objects.count())
     call_command("seed_demo")  # a second run changes nothing
     assert (Finding.objects.count(), Scheme.objects.count(), ProgrammeLink.objects.count()) == (
