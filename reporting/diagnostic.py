@@ -33,6 +33,8 @@ from diagnostic.models import Diagnostic, Finding, ProgrammeLink, Scheme, Scheme
 from funding.models import BudgetLine
 from projects.models import NOT_CARRIED_OUT, Action, Programme
 
+from .shortened import Shortened, shorten
+
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
@@ -53,23 +55,6 @@ def with_budget(actions: QuerySet[Action]) -> QuerySet[Action]:
     return actions.annotate(
         budget=Coalesce(Subquery(planned, output_field=_MONEY), Decimal("0"), output_field=_MONEY)
     )
-
-
-@dataclass(frozen=True)
-class Shortened:
-    """A list as a page shows it: its first items, and how many it holds in all."""
-
-    first: list
-    total: int
-
-    @property
-    def more(self) -> int:
-        return self.total - len(self.first)
-
-
-def shorten(items: list, shown: int | None) -> Shortened:
-    """The first ``shown`` of ``items`` (None: all)."""
-    return Shortened(items[:shown], len(items))
 
 
 @dataclass(frozen=True)

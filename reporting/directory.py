@@ -25,6 +25,8 @@ from directory.models import Contact, Listing
 from funding.models import FundingRequest
 from projects.models import Action, ActionState, Membership, Organisation, Programme, Role
 
+from .shortened import Shortened, shorten
+
 
 def _sources() -> list[tuple[QuerySet, str, str]]:
     """Each way an organisation takes part in a programme: (rows, their organisation column,
@@ -133,12 +135,28 @@ class Entry:
     partners: list[Fiche] = field(default_factory=list)
     seats: list[Seat] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
+    shown: int | None = None  # how many fiches of each list a page shows (None: all)
+
+    @property
+    def leads_listed(self) -> Shortened:
+        return shorten(self.leads, self.shown)
+
+    @property
+    def grants_listed(self) -> Shortened:
+        return shorten(self.grants, self.shown)
+
+    @property
+    def partners_listed(self) -> Shortened:
+        return shorten(self.partners, self.shown)
 
 
-def entries(programme: Programme, orgs: Iterable[Organisation]) -> list[Entry]:
+def entries(
+    programme: Programme, orgs: Iterable[Organisation], shown: int | None = None
+) -> list[Entry]:
     """The directory's entries for ``orgs`` (organisations of the programme), in their order:
-    seven queries, whatever their number."""
-    found = {o.pk: Entry(o) for o in orgs}
+    seven queries, whatever their number (``shown``: how many fiches of each of their lists
+    a page names, the others counted)."""
+    found = {o.pk: Entry(o, shown=shown) for o in orgs}
     ids = list(found)
     if not ids:
         return []

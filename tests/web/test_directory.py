@@ -100,6 +100,26 @@ def test_every_member_reads_the_directory(client, world, contact, name):
     assert export.status_code == 200
 
 
+def test_an_organisation_s_long_lists_name_ten_fiches_and_count_the_others(
+    client, world, monkeypatch
+):
+    from web.views import directory as directory_views
+
+    monkeypatch.setattr(directory_views, "SHOWN", 2)
+    titles = ["Atelier A", "Atelier B", "Atelier C"]
+    for title in titles:
+        new_action(world, title=title)  # all led by world.lead
+    client.force_login(world.copil)
+    page = _text(client.get(reverse("coordo:directory", args=[world.programme.pk])))
+    assert "Atelier A" in page and "Atelier B" in page
+    assert "Atelier C" not in page
+    export = reverse("coordo:directory-export", args=[world.programme.pk])
+    assert f'… et 1 autre · <a href="{export}">toutes dans l\'annuaire (xlsx)</a>' in page
+    book = _workbook(client, world)
+    cells = " ".join(str(c.value) for row in book.worksheets[0].iter_rows() for c in row)
+    assert all(title in cells for title in titles)
+
+
 def test_the_programme_page_links_to_the_directory(client, world):
     client.force_login(world.ars_referent)
     page = client.get(reverse("coordo:programme", args=[world.programme.pk])).content.decode()

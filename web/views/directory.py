@@ -157,12 +157,16 @@ def _contact(programme: Programme, pk: int) -> Contact:
 # --- the directory and its workbook ----------------------------------------------------------
 
 
+# How many fiches each organisation's lists name (all of them are in the workbook).
+SHOWN = 10
+
+
 @login_required
 def directory_page(request: HttpRequest, pk: int) -> HttpResponse:
     programme = get_visible_programme(request.user, pk)
     filters = DirectoryFilter(request.GET, programme=programme)
     page = Paginator(filters.qs.order_by("name", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
-    entries = directory.entries(programme, page.object_list)
+    entries = directory.entries(programme, page.object_list, shown=SHOWN)
     can_keep = services.KEEP_DIRECTORY.allows(
         request.user, programme, roles=roles_in(request.user, programme.pk)
     )
