@@ -64,6 +64,33 @@ def test_only_the_coordination_prepares_an_amendment(live, who):
     assert not Amendment.objects.exists()
 
 
+def test_a_large_programme_s_fiches_to_annex_are_searched_not_all_listed(client, live, monkeypatch):
+    from tests.world import new_action
+    from web.views.contract import AmendmentForm
+
+    monkeypatch.setattr(AmendmentForm, "OFFERED", 2)
+    for title in ("AAA atelier", "AAB atelier", "ZZZ maraude"):
+        new_action(live, title=title)
+    client.force_login(live.coordinator)
+    url = reverse("coordo:amendments", args=[live.programme.pk])
+    page = client.get(url).content.decode()
+    assert "AAA atelier" in page and "AAB atelier" in page and "ZZZ maraude" not in page
+    assert "Seules les 2 premières fiches" in page
+    found = client.get(url, {"fiches": "maraude"}).content.decode()
+    assert "ZZZ maraude" in found and "AAA atelier" not in found
+    late = live.programme.actions.get(title="ZZZ maraude")
+    response = client.post(
+        url,
+        {"title": "Avenant n° 1", "summary": "Annexer la maraude", "annexed_actions": [late.pk]},
+    )
+    amendment = Amendment.objects.get()
+    assert response.status_code == 302
+    assert list(amendment.annexed_actions.all()) == [late]
+    # Its page offers the first fiches and the one already chosen, checked.
+    page = client.get(reverse("coordo:amendment", args=[amendment.pk])).content.decode()
+    assert f'value="{late.pk}" id="id_annexed_actions_2" checked' in page
+
+
 def copil_told(world, obj) -> set:
     """Who was given the COPIL's decision on ``obj`` as a task."""
     return set(

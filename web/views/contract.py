@@ -53,13 +53,32 @@ class AmendmentForm(ModelForm):
             "annexed_actions": forms.CheckboxSelectMultiple,
         }
 
-    def __init__(self, *args, programme: Programme, **kwargs):
+    # The fiches offered to annex: the first ones by title, or those whose title holds the
+    # words searched (``?fiches=``), and those already chosen; any fiche of the programme is
+    # accepted. The page stays the same size whatever the programme's number of fiches.
+    OFFERED = 300
+
+    def __init__(self, *args, programme: Programme, words: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.programme = programme
         self.fields["new_signatories"].queryset = Organisation.objects.exclude(
             pk__in=programme.signatories.values("pk")
         )
-        self.fields["annexed_actions"].queryset = programme.actions.order_by("title")
+        field = self.fields["annexed_actions"]
+        field.queryset = programme.actions.order_by("title")
+        self.words = words
+        offered = field.queryset.filter(title__icontains=words) if words else field.queryset
+        rows = list(offered.values_list("pk", "title")[: self.OFFERED + 1])
+        self.more_fiches = len(rows) > self.OFFERED
+        if self.is_bound:
+            chosen = [
+                v for v in self.data.getlist(self.add_prefix("annexed_actions")) if v.isdigit()
+            ]
+        else:
+            chosen = [a.pk for a in self.instance.annexed_actions.all()] if self.instance.pk else []
+        rows = dict(rows[: self.OFFERED])
+        rows.update(field.queryset.filter(pk__in=chosen[:1000]).values_list("pk", "title"))
+        field.widget.choices = sorted(rows.items(), key=lambda row: (row[1].lower(), row[0]))
 
 
 class EvaluationForm(ModelForm):
@@ -217,7 +236,9 @@ def signed_copy(request: HttpRequest, pk: int) -> HttpResponse:
 def amendment_list(request: HttpRequest, pk: int) -> HttpResponse:
     programme = get_visible_programme(request.user, pk)
     may_prepare = services.PREPARE.allows(request.user, programme, roles=roles_in(request.user, pk))
-    form = AmendmentForm(request.POST or None, programme=programme)
+    form = AmendmentForm(
+        request.POST or None, programme=programme, words=_searched(request, "fiches")
+    )
     if request.method == "POST":
         if not may_prepare:
             raise PermissionDenied(_("Les avenants sont préparés par la coordination."))
@@ -254,6 +275,10 @@ def amendment_list(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _searched(request: HttpRequest, name: str) -> str:
+    return request.GET.get(name, "").strip()[:200]
+
+
 def _visible_amendment(user, pk: int) -> Amendment:
     amendment = Amendment.objects.select_related("programme").filter(pk=pk).first()
     if amendment is None:
@@ -269,7 +294,12 @@ def amendment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     editable = amendment.status == Amendment.Status.DRAFTING and services.PREPARE.allows(
         request.user, amendment.programme, roles=roles
     )
-    form = AmendmentForm(request.POST or None, instance=amendment, programme=amendment.programme)
+    form = AmendmentForm(
+        request.POST or None,
+        instance=amendment,
+        programme=amendment.programme,
+        words=_searched(request, "fiches"),
+    )
     version = seen(request) if request.method == "POST" else chain.version(amendment)
     if request.method == "POST":
         if not editable:
