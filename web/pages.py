@@ -83,6 +83,11 @@ def form_messages(request: HttpRequest, form, prefix: str = "") -> None:
         messages.error(request, f"{prefix}{text}")
 
 
+def searched(request: HttpRequest, name: str) -> str:
+    """The words typed in a page's search box ``name`` (200 characters at most)."""
+    return request.GET.get(name, "").strip()[:200]
+
+
 def status(form) -> int:
     return 400 if form.is_bound and form.errors else 200
 

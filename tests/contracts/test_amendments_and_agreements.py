@@ -79,6 +79,8 @@ def test_a_large_programme_s_fiches_to_annex_are_searched_not_all_listed(client,
     found = client.get(url, {"fiches": "maraude"}).content.decode()
     assert "ZZZ maraude" in found and "AAA atelier" not in found
     late = live.programme.actions.get(title="ZZZ maraude")
+    bad = client.post(url, {"title": "A", "summary": "B", "annexed_actions": ["9" * 25, "x"]})
+    assert bad.status_code == 400 and not Amendment.objects.exists()
     response = client.post(
         url,
         {"title": "Avenant n° 1", "summary": "Annexer la maraude", "annexed_actions": [late.pk]},

@@ -58,6 +58,7 @@ from ..pages import (
     form_errors,
     form_messages,
     run_from_page,
+    searched,
     seen,
     status,
     without_page,
@@ -245,7 +246,7 @@ def _merge_targets(request: HttpRequest, action: Action, offers) -> dict | None:
     if not any(o.step.name == "merge" for o in offers):
         return None
     targets = action.programme.actions.filter(state__in=ACTIVE_STATES).exclude(pk=action.pk)
-    words = request.GET.get("fusion", "").strip()[:200]
+    words = searched(request, "fusion")
     if words:
         targets = targets.filter(title__icontains=words)
     listed = list(targets.order_by("title").values("pk", "title")[: MERGE_CHOICES + 1])

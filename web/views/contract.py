@@ -25,7 +25,15 @@ from projects.permissions import get_visible_programme, holds_role, roles_in
 from workflows import services
 
 from ..forms import Form, ModelForm
-from ..pages import client_ip, form_errors, form_messages, run_from_page, seen, status
+from ..pages import (
+    client_ip,
+    form_errors,
+    form_messages,
+    run_from_page,
+    searched,
+    seen,
+    status,
+)
 
 
 class SignForm(Form):
@@ -71,9 +79,8 @@ class AmendmentForm(ModelForm):
         rows = list(offered.values_list("pk", "title")[: self.OFFERED + 1])
         self.more_fiches = len(rows) > self.OFFERED
         if self.is_bound:
-            chosen = [
-                v for v in self.data.getlist(self.add_prefix("annexed_actions")) if v.isdigit()
-            ]
+            posted = self.data.getlist(self.add_prefix("annexed_actions"))
+            chosen = [v for v in posted if v.isdigit() and len(v) < 19]
         else:
             chosen = [a.pk for a in self.instance.annexed_actions.all()] if self.instance.pk else []
         rows = dict(rows[: self.OFFERED])
@@ -237,7 +244,7 @@ def amendment_list(request: HttpRequest, pk: int) -> HttpResponse:
     programme = get_visible_programme(request.user, pk)
     may_prepare = services.PREPARE.allows(request.user, programme, roles=roles_in(request.user, pk))
     form = AmendmentForm(
-        request.POST or None, programme=programme, words=_searched(request, "fiches")
+        request.POST or None, programme=programme, words=searched(request, "fiches")
     )
     if request.method == "POST":
         if not may_prepare:
@@ -275,10 +282,6 @@ def amendment_list(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _searched(request: HttpRequest, name: str) -> str:
-    return request.GET.get(name, "").strip()[:200]
-
-
 def _visible_amendment(user, pk: int) -> Amendment:
     amendment = Amendment.objects.select_related("programme").filter(pk=pk).first()
     if amendment is None:
@@ -298,7 +301,7 @@ def amendment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None,
         instance=amendment,
         programme=amendment.programme,
-        words=_searched(request, "fiches"),
+        words=searched(request, "fiches"),
     )
     version = seen(request) if request.method == "POST" else chain.version(amendment)
     if request.method == "POST":
