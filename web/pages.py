@@ -83,9 +83,29 @@ def form_messages(request: HttpRequest, form, prefix: str = "") -> None:
         messages.error(request, f"{prefix}{text}")
 
 
-def searched(request: HttpRequest, name: str) -> str:
-    """The words typed in a page's search box ``name`` (200 characters at most)."""
-    return request.GET.get(name, "").strip()[:200]
+# How many fiches a list to pick from offers at most: beyond, the page's search box
+# (``coordo/includes/fiche_search.html``) narrows it by words of their titles.
+FICHES_OFFERED = 300
+
+
+def fiche_picker(request: HttpRequest, fiches, name: str, chosen=()) -> dict:
+    """The fiches a page offers to pick from: the first ``FICHES_OFFERED`` of ``fiches`` by
+    title, or those whose title holds the words typed in the search box ``name``, and the
+    ``chosen`` ones (ids) whatever they are. The page stays the same size whatever the
+    programme's number of fiches; the service still accepts any fiche the rule allows."""
+    words = request.GET.get(name, "").strip()[:200]
+    offered = fiches.filter(title__icontains=words) if words else fiches
+    rows = list(offered.order_by("title").values_list("pk", "title")[: FICHES_OFFERED + 1])
+    listed = dict(rows[:FICHES_OFFERED])
+    if chosen:
+        listed.update(fiches.filter(pk__in=list(chosen)[:1000]).values_list("pk", "title"))
+    return {
+        "choices": sorted(listed.items(), key=lambda row: (row[1].lower(), row[0])),
+        "more": len(rows) > FICHES_OFFERED,
+        "words": words,
+        "name": name,
+        "limit": FICHES_OFFERED,
+    }
 
 
 def status(form) -> int:

@@ -66,9 +66,9 @@ def test_only_the_coordination_prepares_an_amendment(live, who):
 
 def test_a_large_programme_s_fiches_to_annex_are_searched_not_all_listed(client, live, monkeypatch):
     from tests.world import new_action
-    from web.views.contract import AmendmentForm
+    from web import pages
 
-    monkeypatch.setattr(AmendmentForm, "OFFERED", 2)
+    monkeypatch.setattr(pages, "FICHES_OFFERED", 2)
     for title in ("AAA atelier", "AAB atelier", "ZZZ maraude"):
         new_action(live, title=title)
     client.force_login(live.coordinator)

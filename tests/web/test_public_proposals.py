@@ -398,6 +398,24 @@ def test_the_queue_shows_what_to_check_and_the_contact_to_the_coordination(clien
     assert "Propositions d'habitant·es (1 à modérer)" in programme_page
 
 
+def test_a_large_programme_s_fiches_to_attach_to_are_searched(client, world, proposal, monkeypatch):
+    from web import pages
+
+    monkeypatch.setattr(pages, "FICHES_OFFERED", 2)
+    for title in ("AAA atelier", "AAB atelier", "ZZZ maraude"):
+        new_action(world, title=title)
+    client.force_login(world.coordinator)
+    html = text(client.get(queue_url(world.programme)))
+    assert "AAA atelier" in html and "ZZZ maraude" not in html
+    assert "Seules les 2 premières fiches" in html
+    found = text(client.get(queue_url(world.programme), {"rattacher": "maraude"}))
+    assert "ZZZ maraude" in found and "AAA atelier" not in found
+    late = world.programme.actions.get(title="ZZZ maraude")
+    moderate(client, proposal, "attach", into=late.pk)
+    attached = ResidentProposal.objects.get(pk=proposal.pk)
+    assert attached.state == "merged" and attached.action == late
+
+
 def _queue_queries(client, programme: Programme) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(queue_url(programme)).status_code == 200

@@ -181,9 +181,9 @@ def test_merging_keeps_the_proposers_text_in_the_target_history(client, world):
 
 
 def test_a_large_programme_s_merge_targets_are_searched_not_all_listed(client, world, monkeypatch):
-    from web.views import actions as action_views
+    from web import pages
 
-    monkeypatch.setattr(action_views, "MERGE_CHOICES", 2)
+    monkeypatch.setattr(pages, "FICHES_OFFERED", 2)
     proposal = new_action(world, title="Ateliers cuisine")
     for title in ("Bus dentaire", "Café des aidants", "Sport santé seniors"):
         new_action(world, title=title)
@@ -198,7 +198,7 @@ def test_a_large_programme_s_merge_targets_are_searched_not_all_listed(client, w
     assert "Sport santé seniors" in found and "Bus dentaire" not in found
     assert "Seules les" not in found
     nothing = client.get(url, {"fusion": "introuvable"}).content.decode()
-    assert "Aucune fiche active ne contient ces mots dans son titre." in nothing
+    assert "Aucune fiche ne contient ces mots dans son titre." in nothing
     target = Action.objects.get(title="Sport santé seniors")
     client.post(
         reverse("coordo:action-transition", args=[proposal.pk, "merge"]),

@@ -54,11 +54,11 @@ from ..forms import (
 from ..pages import (
     PAGE_SIZE,
     client_ip,
+    fiche_picker,
     filter_errors,
     form_errors,
     form_messages,
     run_from_page,
-    searched,
     seen,
     status,
     without_page,
@@ -229,33 +229,18 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "evaluation": evaluation_section(user, action, roles),
             "outcome": _outcome(action),
             "opinions": _opinions(user, action, roles),
-            "merge": _merge_targets(request, action, offers),
+            # The fiches a proposal may be merged into: the programme's other active ones.
+            "merge": fiche_picker(
+                request,
+                action.programme.actions.filter(state__in=ACTIVE_STATES).exclude(pk=action.pk),
+                "fusion",
+            )
+            if any(o.step.name == "merge" for o in offers)
+            else None,
             "working_groups": action.programme.working_groups.all(),
             "documents": documents_context(user, action, action.documents.all(), roles=roles),
         },
     )
-
-
-MERGE_CHOICES = 300
-
-
-def _merge_targets(request: HttpRequest, action: Action, offers) -> dict | None:
-    """The fiches a proposal may be merged into: the programme's active fiches by title, the
-    first ``MERGE_CHOICES`` of them (a programme with more is searched by words of the title,
-    ``?fusion=``: the page stays the same size whatever the programme's)."""
-    if not any(o.step.name == "merge" for o in offers):
-        return None
-    targets = action.programme.actions.filter(state__in=ACTIVE_STATES).exclude(pk=action.pk)
-    words = searched(request, "fusion")
-    if words:
-        targets = targets.filter(title__icontains=words)
-    listed = list(targets.order_by("title").values("pk", "title")[: MERGE_CHOICES + 1])
-    return {
-        "choices": listed[:MERGE_CHOICES],
-        "more": len(listed) > MERGE_CHOICES,
-        "words": words,
-        "limit": MERGE_CHOICES,
-    }
 
 
 def _financing_plan(user, action: Action, roles: set[str]) -> FinancingPlan:

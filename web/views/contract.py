@@ -27,10 +27,10 @@ from workflows import services
 from ..forms import Form, ModelForm
 from ..pages import (
     client_ip,
+    fiche_picker,
     form_errors,
     form_messages,
     run_from_page,
-    searched,
     seen,
     status,
 )
@@ -61,12 +61,7 @@ class AmendmentForm(ModelForm):
             "annexed_actions": forms.CheckboxSelectMultiple,
         }
 
-    # The fiches offered to annex: the first ones by title, or those whose title holds the
-    # words searched (``?fiches=``), and those already chosen; any fiche of the programme is
-    # accepted. The page stays the same size whatever the programme's number of fiches.
-    OFFERED = 300
-
-    def __init__(self, *args, programme: Programme, words: str = "", **kwargs):
+    def __init__(self, *args, programme: Programme, request: HttpRequest, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.programme = programme
         self.fields["new_signatories"].queryset = Organisation.objects.exclude(
@@ -74,18 +69,15 @@ class AmendmentForm(ModelForm):
         )
         field = self.fields["annexed_actions"]
         field.queryset = programme.actions.order_by("title")
-        self.words = words
-        offered = field.queryset.filter(title__icontains=words) if words else field.queryset
-        rows = list(offered.values_list("pk", "title")[: self.OFFERED + 1])
-        self.more_fiches = len(rows) > self.OFFERED
         if self.is_bound:
             posted = self.data.getlist(self.add_prefix("annexed_actions"))
             chosen = [v for v in posted if v.isdigit() and len(v) < 19]
         else:
             chosen = [a.pk for a in self.instance.annexed_actions.all()] if self.instance.pk else []
-        rows = dict(rows[: self.OFFERED])
-        rows.update(field.queryset.filter(pk__in=chosen[:1000]).values_list("pk", "title"))
-        field.widget.choices = sorted(rows.items(), key=lambda row: (row[1].lower(), row[0]))
+        # Any fiche of the programme may be annexed; the page offers the first ones, those
+        # searched, and those chosen.
+        self.picker = fiche_picker(request, field.queryset, "fiches", chosen)
+        field.widget.choices = self.picker["choices"]
 
 
 class EvaluationForm(ModelForm):
@@ -243,9 +235,7 @@ def signed_copy(request: HttpRequest, pk: int) -> HttpResponse:
 def amendment_list(request: HttpRequest, pk: int) -> HttpResponse:
     programme = get_visible_programme(request.user, pk)
     may_prepare = services.PREPARE.allows(request.user, programme, roles=roles_in(request.user, pk))
-    form = AmendmentForm(
-        request.POST or None, programme=programme, words=searched(request, "fiches")
-    )
+    form = AmendmentForm(request.POST or None, programme=programme, request=request)
     if request.method == "POST":
         if not may_prepare:
             raise PermissionDenied(_("Les avenants sont préparés par la coordination."))
@@ -301,7 +291,7 @@ def amendment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None,
         instance=amendment,
         programme=amendment.programme,
-        words=searched(request, "fiches"),
+        request=request,
     )
     version = seen(request) if request.method == "POST" else chain.version(amendment)
     if request.method == "POST":

@@ -25,7 +25,7 @@ from projects.models import ACTIVE_STATES, Action, Programme, ResidentProposal
 from projects.permissions import get_visible_programme, roles_in
 from workflows import services
 
-from ..pages import PAGE_SIZE, client_ip, run_from_page, seen
+from ..pages import PAGE_SIZE, client_ip, fiche_picker, run_from_page, seen
 
 PENDING = ResidentProposal.State.PENDING
 
@@ -78,7 +78,7 @@ def resident_proposals(request: HttpRequest, pk: int) -> HttpResponse:
             "programme": programme,
             "page": page,
             "pending": programme.resident_proposals.filter(state=PENDING).count(),
-            "fiches": list(_open_fiches(programme)),
+            "fiches": fiche_picker(request, _open_fiches(programme), "rattacher"),
             "steps": {
                 name: lifecycle.label(ResidentProposal, name)
                 for name in lifecycle.names(ResidentProposal)
