@@ -391,6 +391,12 @@ class Action(models.Model):
     def start_co_construction(self) -> None:
         pass
 
+    def merge_targets(self) -> models.QuerySet[Action]:
+        """The fiches this one may be merged into: the programme's other active fiches."""
+        return Action.objects.filter(
+            programme_id=self.programme_id, state__in=ACTIVE_STATES
+        ).exclude(pk=self.pk)
+
     @state.transition(
         source=ActionState.DRAFT,
         target=ActionState.MERGED,
@@ -399,12 +405,7 @@ class Action(models.Model):
     )
     def merge(self, *, into: Action | None) -> None:
         """Into another fiche of the programme, still active (its history gets the text)."""
-        if (
-            into is None
-            or into.pk == self.pk
-            or into.programme_id != self.programme_id
-            or into.state not in ACTIVE_STATES
-        ):
+        if into is None or not self.merge_targets().filter(pk=into.pk).exists():
             raise ValidationError(
                 {
                     "merged_into": gettext(

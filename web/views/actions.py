@@ -29,7 +29,7 @@ from audit.labels import Labels
 from audit.models import AuditEvent
 from projects import lifecycle
 from projects.financing import FinancingPlan
-from projects.models import ACTIVE_STATES, Action, ActionState, Organisation, Origin, Programme
+from projects.models import Action, ActionState, Organisation, Origin, Programme
 from projects.permissions import (
     get_visible_action,
     get_visible_programme,
@@ -229,12 +229,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "evaluation": evaluation_section(user, action, roles),
             "outcome": _outcome(action),
             "opinions": _opinions(user, action, roles),
-            # The fiches a proposal may be merged into: the programme's other active ones.
-            "merge": fiche_picker(
-                request,
-                action.programme.actions.filter(state__in=ACTIVE_STATES).exclude(pk=action.pk),
-                "fusion",
-            )
+            "merge": fiche_picker(request, action.merge_targets(), "fusion")
             if any(o.step.name == "merge" for o in offers)
             else None,
             "working_groups": action.programme.working_groups.all(),

@@ -20,6 +20,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -157,6 +158,11 @@ def _contact(programme: Programme, pk: int) -> Contact:
 # --- the directory and its workbook ----------------------------------------------------------
 
 
+def _export_url(programme: Programme, query: str) -> str:
+    url = reverse("coordo:directory-export", args=[programme.pk])
+    return f"{url}?{query}" if query else url
+
+
 # How many fiches each organisation's lists name (all of them are in the workbook).
 SHOWN = 10
 
@@ -192,7 +198,8 @@ def directory_page(request: HttpRequest, pk: int) -> HttpResponse:
             "params": request.GET,
             "kinds": OrganisationKind.choices,
             "filter_errors": filter_errors(filters),
-            "query": without_page(request.GET),
+            # The workbook of the organisations the page shows (its filters).
+            "export_url": _export_url(programme, without_page(request.GET)),
             "organisation_form": OrganisationForm(prefix="new") if can_keep else None,
         },
         status=400 if filters.errors else 200,

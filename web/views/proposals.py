@@ -43,8 +43,8 @@ def _check_moderator(user, programme: Programme) -> None:
 
 
 def _open_fiches(programme: Programme):
-    """The fiches a proposal may join: the programme's active ones (``programme_id`` loaded:
-    the related manager reads it on every row, one query each when it is deferred)."""
+    """The fiches a proposal may join: the programme's active ones (``programme_id`` loaded
+    for the one ``_into`` returns)."""
     return (
         programme.actions.filter(state__in=ACTIVE_STATES)
         .only("pk", "programme_id", "title")
