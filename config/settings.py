@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "config.middleware.SendNotificationsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "config.page_cache.PageCacheMiddleware",
 ]
 if PRODUCTION:  # the collected static files, served by the application server itself
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
@@ -261,13 +262,28 @@ TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
 # The cache counts the public page's submissions per address: in production it must be shared
 # by every worker, hence the database (``manage.py createcachetable`` once, after migrate).
-if PRODUCTION:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "coordo_cache",
-        }
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The members' pages already rendered (config/page_cache.py): shared by every worker in
+    # Redis with REDIS_URL, else kept by each process (right either way, rendered more often).
+    "pages": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["REDIS_URL"],
     }
+    if os.environ.get("REDIS_URL")
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
+}
+if PRODUCTION:
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "coordo_cache",
+    }
+# How long a stored page may be served while nothing it shows has changed; 0: never stored.
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 
 # Mail (invitations to séances): printed on the console in development, SMTP in production.
 EMAIL_BACKEND = os.environ.get(

@@ -510,7 +510,8 @@ def _more(world, diag, n: int) -> None:
 
 
 @pytest.mark.parametrize("name", ["coordinator", "copil"])
-def test_query_counts_stay_flat_in_rows(client, world, diag, name):
+def test_query_counts_stay_flat_in_rows(client, world, diag, name, settings):
+    settings.PAGE_CACHE_SECONDS = 0  # each visit renders: the rendering's queries are counted
     _coordinate_both(world)
     services.link_programmes(
         programme=world.programme, other=world.other_programme, actor=world.coordinator
