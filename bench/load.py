@@ -22,6 +22,9 @@ programme. Then it starts gunicorn with production settings and measures:
     page it leads to came) and errors.
 
 Every user logs in and finds their pages before the clock starts (logins are not in the mix).
+The members' pages are served again while nothing they show has changed
+(``config/page_cache.py``): with ``REDIS_URL`` set the four workers share them, without it each
+keeps its own.
 The load generator runs on the same machine (its threads share the cores with gunicorn).
 Prints the figures and gunicorn's peak resident memory (master and workers, from
 /proc/…/status VmHWM); the last line is JSON:
@@ -92,6 +95,7 @@ class User:
         self.username = username
         self.exchanges = 0
         self.waits: list[float] = []
+        self.came: list[float] = []  # when each page came (time.monotonic())
         jar = http.cookiejar.CookieJar(policy=LoopbackPolicy())
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(jar), CountedRedirects(self)
@@ -109,6 +113,7 @@ class User:
         with self.opener.open(request, timeout=60) as response:
             body = response.read()
         self.waits.append(time.perf_counter() - began)
+        self.came.append(time.monotonic())
         return body
 
     def post(self, page: str, data: dict, action: str | None = None, html: str = "") -> None:
@@ -158,6 +163,7 @@ def visit(user: User, path: str, fiche: str) -> None:
 @dataclass
 class Measured:
     waits: list[float]  # each page's wait (s)
+    came: list[float]  # when it came (time.monotonic())
     errors: int
     exchanges: int  # HTTP requests answered, redirects included
 
@@ -185,7 +191,7 @@ def run(base: str, users: int, seconds: float, think: float, region: int = 0) ->
             with lock:
                 errors[0] += 1
             return
-        user.waits, user.exchanges = [], 0
+        user.waits, user.came, user.exchanges = [], [], 0
         with lock:
             prepared.append((user, cycle))
 
@@ -221,6 +227,7 @@ def run(base: str, users: int, seconds: float, think: float, region: int = 0) ->
         thread.join()
     return Measured(
         waits=[w for user, _cycle in prepared for w in user.waits],
+        came=[t for user, _cycle in prepared for t in user.came],
         errors=errors[0],
         exchanges=sum(user.exchanges for user, _cycle in prepared),
     )
@@ -243,6 +250,18 @@ def peak_rss_mb(master: int) -> float:
 
 def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100)[int(p) - 1] * 1000 if len(values) > 1 else 0.0
+
+
+def by_minute(measured: Measured) -> str:
+    """Each minute's page p50 and p95: a cold start apart from the steady state."""
+    start = min(measured.came, default=0)
+    minutes: dict[int, list[float]] = {}
+    for wait, came in zip(measured.waits, measured.came, strict=True):
+        minutes.setdefault(int((came - start) // 60), []).append(wait)
+    return ", ".join(
+        f"{minute + 1}: {percentile(waits, 50):.0f} / {percentile(waits, 95):.0f}"
+        for minute, waits in sorted(minutes.items())
+    )
 
 
 def main() -> None:
@@ -334,6 +353,7 @@ def main() -> None:
             f"p95 {figures['p95_ms']} ms, p99 {figures['p99_ms']} ms, {busy.errors} errors; "
             f"gunicorn's peak memory {rss} MB"
         )
+        print("busy hour by minute (page p50 / p95 ms):", by_minute(busy))
         print(json.dumps(figures))
     finally:
         os.killpg(server.pid, signal.SIGTERM)

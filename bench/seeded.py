@@ -16,7 +16,9 @@ DEFAULT_DB = str(ROOT / "bench" / "pages.sqlite3")
 def seeded_programme(*, db: str, actions: int):
     """Set Django up on ``db`` and return the benchmark programme and a coordinator's client."""
     os.environ.pop("DATABASE_URL", None)
-    os.environ.update(SQLITE_PATH=db, DEBUG="0", ALLOWED_HOSTS="testserver")
+    # Each repeat renders the page: these benchmarks time the rendering, not the page cache
+    # (config/page_cache.py, measured by bench/load.py).
+    os.environ.update(SQLITE_PATH=db, DEBUG="0", ALLOWED_HOSTS="testserver", PAGE_CACHE_SECONDS="0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(ROOT))
     import django
