@@ -17,9 +17,18 @@ install() {
       echo "Coordo needs Python 3.11 or newer ($PYTHON is $("$PYTHON" --version))." >&2; exit 1; }
     "$PYTHON" -m venv "$VENV"
   fi
-  # The versions CI tested, pinned by requirements.lock (regenerate: docs/deploy.md).
+  # The versions CI tested, pinned by requirements.lock (regenerate: docs/deploy.md). Skipped
+  # when the lock and pyproject.toml have not changed since the last install with these extras
+  # (or with the test tools): a second run starts at once, and two runs at once (CI's SQLite
+  # and PostgreSQL suites) never reinstall under each other.
+  local wanted stamp="$VENV/installed"
+  wanted="$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-64)"
+  if [ -f "$stamp" ] && { [ "$(cat "$stamp")" = "$wanted $1" ] || [ "$(cat "$stamp")" = "$wanted [dev]" ]; }; then
+    return
+  fi
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     -c requirements.lock -e ".$1"
+  echo "$wanted $1" > "$stamp"
 }
 
 case "${1:-}" in
