@@ -272,6 +272,14 @@ def test_every_table_is_owned_by_a_programme_or_moves_the_generation():
 # --- Real transactions, real threads ---------------------------------------------------------
 
 
+def started(target, each) -> list[threading.Thread]:
+    """One thread per item of ``each``, running ``target(item)``, started."""
+    threads = [threading.Thread(target=target, args=(item,)) for item in each]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
 def test_concurrent_writers_outside_requests_each_move_the_generation(committed_db, postgres_only):
     """Cron jobs and commands write in their own transactions at once: each commit moves the
     generation on (after its commit, so no lock is held across them), none waits for another,
@@ -297,10 +305,7 @@ def test_concurrent_writers_outside_requests_each_move_the_generation(committed_
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=rename, args=(name,)) for name in names]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
+    for thread in started(rename, names):
         thread.join()
     assert errors == []
     assert generation() >= before + len(names)
@@ -320,6 +325,13 @@ def test_a_reader_during_a_change_never_keeps_the_page_from_before(committed_db,
     readers = [logged(user) for user in (world.copil, world.copil2, world.cotech)]
     for reader in readers:
         stored(reader, url)
+    # The same browsers (session and cookies) seen from the test's thread: a test client is not
+    # shared between threads.
+    tabs = []
+    for reader in readers:
+        tab = Client()
+        tab.cookies.load({name: morsel.value for name, morsel in reader.cookies.items()})
+        tabs.append(tab)
     done = threading.Event()
     errors = []
 
@@ -332,15 +344,13 @@ def test_a_reader_during_a_change_never_keeps_the_page_from_before(committed_db,
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=keep_reading, args=(r,)) for r in readers]
-    for thread in threads:
-        thread.start()
+    threads = started(keep_reading, readers)
     writer = logged(world.coordinator)
     comment = reverse("coordo:action-comment", args=[fiche.pk])
     for n in range(5):
         assert writer.post(comment, {"text": f"Étape {n}"}).status_code == 302
-        for reader in readers:
-            assert f"Étape {n}" in reader.get(url).content.decode()
+        for tab in tabs:
+            assert f"Étape {n}" in read(tab, url)[0]
     done.set()
     for thread in threads:
         thread.join()
