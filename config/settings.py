@@ -260,8 +260,6 @@ MEDIA_URL = "media/"
 # one of X-Forwarded-For, which the proxy sets (audit trail, limit of the public page).
 TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
-# The cache counts the public page's submissions per address: in production it must be shared
-# by every worker, hence the database (``manage.py createcachetable`` once, after migrate).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # The members' pages already rendered (config/page_cache.py): shared by every worker in
@@ -277,6 +275,8 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 2000},
     },
 }
+# The cache counts the public page's submissions per address: in production it must be shared
+# by every worker, hence the database (``manage.py createcachetable`` once, after migrate).
 if PRODUCTION:
     CACHES["default"] = {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
