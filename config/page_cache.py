@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.messages.storage.session import SessionStorage
 from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import OuterRef, Subquery
@@ -218,9 +220,11 @@ def version(user) -> tuple | None:
 
 
 def _pending_messages(request) -> bool:
+    """A message waits to be shown, in either of the storages Django's default one falls back
+    on (the cookie, then the session)."""
     return bool(
-        request.COOKIES.get(getattr(settings, "MESSAGE_COOKIE_NAME", "messages"))
-        or request.session.get("_messages")
+        request.COOKIES.get(CookieStorage.cookie_name)
+        or request.session.get(SessionStorage.session_key)
     )
 
 
